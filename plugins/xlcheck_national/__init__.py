@@ -1,0 +1,67 @@
+"""The national baseline: the consistency rules every report must meet (国办公开办函〔2019〕60号,
+〔2021〕30号), registered through the same hooks and entry-point group as any third-party plugin."""
+
+from __future__ import annotations
+
+from xlcheck import RuleSet, hookimpl
+from xlcheck.findings import Severity
+from xlcheck.rules import Rule
+
+__version__ = "0.1.0"
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
+
+T3_COLS = ["natural", "business", "research", "nonprofit", "legal", "other_org", "total"]
+T3_APPLICANTS = [f"t3.{{row}}.{col}" for col in T3_COLS[:-1]]
+T3_RESULTS = ["public", "partial", *(f"withheld_{i}" for i in range(1, 9)),
+              *(f"unavailable_{i}" for i in range(1, 4)), *(f"unprocessed_{i}" for i in range(1, 6)),
+              "other", *(f"other_{i}" for i in range(1, 4))]
+T3_ROWS = ["new", "carried_over", *T3_RESULTS, "total", "carry_forward"]
+T4_GROUPS = ["review", "direct", "after"]
+
+RULES = (
+    Rule("S1", ERROR, "报告年度与表格格式一致：2020 年及以前用 2019 版，2021 年起用 2021 版；不混用两版的栏目",
+         {"meta": {"xl_format_year": True}, "issues": {"xl_structure": "S1"}}),
+    Rule("S2", ERROR, "标准格式的每一行、每一列都在，且没有格式以外的行（标签不规范时给出警告）",
+         {"issues": {"xl_structure": "S2"}}),
+    Rule("D1", ERROR, "数量填写不小于 0 的整数；本年增/减可为负整数；金额不小于 0，可有小数",
+         {"values": {"xl_values": {"check": "count"}}}),
+    Rule("D2", WARNING, "数据单元格不留空，不填“/”“—”“无”，没有数据填 0",
+         {"values": {"xl_values": {"check": "blank"}}}),
+    Rule("D3", WARNING, "数字不以文本形式填写，不用全角数字，不带单位（如“251000元”“5件”）",
+         {"values": {"xl_values": {"check": "text"}}}),
+    Rule("D4", WARNING, "2021 版本年收费金额以万元为单位，过大的数可能是按元填写的",
+         {"values": {"xl_values": {"check": "magnitude", "fields": ["t2.art20_8.fees.amount"],
+                                   "at_least": 10000}}}, formats=("2021",)),
+    Rule("T3-ID", ERROR, "表三每列：一（本年新收）+ 二（上年结转）= 三（七）总计 + 四（结转下年度继续办理）",
+         {"values": {"xl_compare": {"left": ["t3.new.{col}", "t3.carried_over.{col}"], "op": "==",
+                                    "right": ["t3.total.{col}", "t3.carry_forward.{col}"],
+                                    "each": {"col": T3_COLS}}}}),
+    Rule("T3-RES", ERROR, "表三每列：（七）总计 = （一）至（六）各项办理结果之和",
+         {"values": {"xl_compare": {"left": ["t3.total.{col}"], "op": "==",
+                                    "right": [f"t3.{row}.{{col}}" for row in T3_RESULTS],
+                                    "each": {"col": T3_COLS}, "name": "各办理结果"}}}),
+    Rule("T3-ROW", ERROR, "表三每行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
+         {"values": {"xl_compare": {"left": ["t3.{row}.total"], "op": "==", "right": T3_APPLICANTS,
+                                    "each": {"row": T3_ROWS}, "name": "各类申请人"}}}),
+    Rule("T4-SUM", ERROR, "表四每组：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
+         {"values": {"xl_compare": {"left": ["t4.{group}.total"], "op": "==",
+                                    "right": [f"t4.{{group}}.{k}" for k in ("upheld", "corrected", "other",
+                                                                            "pending")],
+                                    "each": {"group": T4_GROUPS}, "name": "四项结果"}}}),
+    Rule("T2-19a", ERROR, "表二（2019 版）第二十条第（一）项：对外公开总数量不小于本年新公开数量",
+         {"values": {"xl_compare": {"left": ["t2.art20_1.{row}.total_public"], "op": ">=",
+                                    "right": ["t2.art20_1.{row}.published"],
+                                    "each": {"row": ["regulations", "normative"]}}}}, formats=("2019",)),
+    Rule("T2-19b", ERROR, "表二（2019 版）：上一年项目数量 + 本年增/减 不小于 0",
+         {"values": {"xl_compare": {"left": ["t2.{block}.{row}.prev_items", "t2.{block}.{row}.change"],
+                                    "op": ">=", "right": 0,
+                                    "each": {"block": ["art20_5", "art20_6", "art20_8"],
+                                             "row": ["licensing", "other_services", "penalty", "enforcement",
+                                                     "fees"]}}}}, formats=("2019",)),
+)
+
+
+@hookimpl
+def xlcheck_rulesets() -> list[RuleSet]:
+    return [RuleSet("national", "全国基线（国务院办公厅政府信息与政务公开办公室统一格式）", RULES)]

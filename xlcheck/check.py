@@ -1,0 +1,53 @@
+"""Checking a workbook: read, locate, build the document, run the rules, collect findings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .document import build_document
+from .findings import Report
+from .locator import NotAReport, locate
+from .plugins import Registry, default_registry
+from .reader import ReadError, Workbook, read_workbook
+from .rules import run_rule
+
+DEFAULT_RULESET = "national"
+
+
+def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: int | None = None,
+          registry: Registry | None = None) -> Report:
+    """Check one workbook file and return its ``Report``; never raises for a bad workbook.
+
+    ``rules`` names the rule set (the national baseline by default); ``year`` overrides the report
+    year found in the workbook. A file that cannot be read or holds no report gets ``Report.error``.
+    """
+    try:
+        book = read_workbook(path)
+    except ReadError as exc:
+        return Report(os.fspath(path), error=str(exc))
+    return check_workbook(book, rules=rules, year=year, registry=registry)
+
+
+def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | None = None,
+                   registry: Registry | None = None) -> Report:
+    """Check values already read (from a file, or from an open workbook through xlwings)."""
+    registry = registry or default_registry()
+    compiled = registry.compiled(rules)
+    report = Report(book.path)
+    try:
+        located = locate(book, registry.layouts, year)
+    except NotAReport as exc:
+        report.error = f"{Path(book.path).name}：{exc}"
+        return report
+    report.format = located.layout.format
+    report.year = year or located.year
+    report.unit = located.unit
+    document = build_document(located, registry.layouts, report.year)
+    for rule in compiled:
+        if rule.rule.applies_to(report.format):
+            report.findings.extend(_run(rule, document))
+    return report
+
+
+_run = run_rule

@@ -1,0 +1,86 @@
+"""Findings: what a rule reports, and the report of one workbook."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    """How serious a finding is; the order matters for colouring a cell by its worst finding."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def label(self) -> str:
+        """The word a report clerk reads."""
+        return _LABEL[self]
+
+
+_RANK = {Severity.ERROR: 2, Severity.WARNING: 1, Severity.INFO: 0}
+_LABEL = {Severity.ERROR: "错误", Severity.WARNING: "警告", Severity.INFO: "提示"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a workbook.
+
+    ``cells`` holds every cell involved as ``Sheet!A1`` (sheet name unquoted); it is empty only for a
+    finding about the whole workbook, such as a missing row.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    cells: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "cells": list(self.cells),
+        }
+
+
+def split_cell_ref(ref: str) -> tuple[str, str]:
+    """``"Sheet 1!C12"`` -> ``("Sheet 1", "C12")``; the sheet name may itself contain ``!``."""
+    sheet, _, cell = ref.rpartition("!")
+    return sheet, cell
+
+
+@dataclass
+class Report:
+    """The outcome of checking one workbook."""
+
+    path: str
+    format: str | None = None
+    year: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    unit: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the workbook could be checked and has no error-severity finding."""
+        return self.error is None and not any(f.severity is Severity.ERROR for f in self.findings)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "path": self.path,
+            "format": self.format,
+            "year": self.year,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.error is not None:
+            out["error"] = self.error
+        return out

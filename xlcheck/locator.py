@@ -1,0 +1,342 @@
+"""Finding the report tables in a workbook by their labels, wherever they are.
+
+Tables may sit on one sheet or several, start anywhere, carry extra title rows, blank rows, repeated
+header blocks (a printed table broken across pages) and notes beside them, and their labels drift
+("(一)" for "（一）", "1、" for "1.", spaces and line breaks). Each value cell is found from its row
+label and its column label; a row whose label is misspelt is recognised by its place among its
+neighbours and its likeness to the official label, and reported as non-standard.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .labels import normalize, similarity
+from .layout import Block, Layout, Table
+from .reader import Sheet, Workbook, cell_ref
+from .values import CellValue, parse
+
+#: documented drift of official labels, normalised; anything else that differs is "non-standard"
+ALIASES = {
+    normalize("2.没有现成信息需要另行制作"): (normalize("2.没有现成信息需另行制作"),),
+    normalize("四、结转下年度继续办理"): (normalize("四、结转下一年度继续办理"),),
+}
+#: how alike a misspelt label must be to the official one to be taken for it
+MIN_SIMILARITY = 0.6
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)年")
+
+
+class NotAReport(Exception):
+    """The workbook holds none of the report tables."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Something about the workbook's structure, turned into an S1/S2 finding by the rules."""
+
+    rule: str
+    #: "missing" (an official row, column or block is absent), "unknown" (a row that is not in the
+    #: format), "nonstandard" (a label that differs from the official one), "foreign" (a label of
+    #: another format)
+    kind: str
+    message: str
+    cells: tuple[str, ...] = ()
+
+
+@dataclass
+class Located:
+    """Where every value of one layout sits in a workbook, and what did not fit."""
+
+    layout: Layout
+    values: dict[str, CellValue] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    year: int | None = None
+    year_ref: str | None = None
+    unit: str | None = None
+
+
+class _Index:
+    """Normalised text -> positions, over every sheet, so that each label lookup is a dict hit."""
+
+    def __init__(self, sheets: Sequence[Sheet]) -> None:
+        self.sheets = sheets
+        self.at: dict[str, list[tuple[int, int, int]]] = {}
+        for s, sheet in enumerate(sheets):
+            for r, c, norm in sheet.texts:
+                self.at.setdefault(norm, []).append((s, r, c))
+
+    def find(self, label: str) -> list[tuple[int, int, int]]:
+        norm = normalize(label)
+        hits = list(self.at.get(norm, ()))
+        for alias in ALIASES.get(norm, ()):
+            hits.extend(self.at.get(alias, ()))
+        return sorted(hits)
+
+    def text(self, s: int, r: int, c: int) -> str:
+        return normalize(self.sheets[s].value(r, c))
+
+
+@functools.lru_cache(maxsize=32)
+def _labels(layout: Layout) -> frozenset[str]:
+    out = set()
+    for table in layout.tables:
+        for block in table.blocks:
+            out.update(normalize(x) for x in (block.heading, *(c.label for c in block.columns)) if x)
+            out.update(normalize(row.label) for row in block.rows if row.label)
+    return frozenset(out)
+
+
+def choose_layout(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -> Layout:
+    """The layout whose own labels (those no other layout has) the workbook carries most of."""
+    present = set(_Index(book.sheets).at)
+    labels = {layout.format: _labels(layout) for layout in layouts}
+    def score(layout: Layout) -> tuple[int, int, int]:
+        others = set().union(*(v for k, v in labels.items() if k != layout.format))
+        own = labels[layout.format] - others
+        return (len(own & present), int(year is not None and layout.fits_year(year)), layout.first_year)
+    return max(layouts, key=score)
+
+
+def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -> Located:
+    """Find every value cell of the best-fitting layout; raise NotAReport when no table is there."""
+    index = _Index(book.sheets)
+    found_year, year_ref, unit = _find_year(book, index)
+    layout = choose_layout(book, layouts, year or found_year)
+    located = Located(layout, year=found_year, year_ref=year_ref, unit=unit)
+    found_any = False
+    for table in layout.tables:
+        locator = _TABLE_LOCATORS[table.key]
+        found_any |= locator(index, table, located)
+    if not found_any:
+        raise NotAReport("不是政府信息公开工作年度报告：找不到表二、表三、表四中的任何一张表 "
+                         "(not an annual report workbook: none of the report tables was found)")
+    _foreign_labels(index, layouts, located)
+    return located
+
+
+def _put(located: Located, index: _Index, key: str, s: int, r: int, c: int) -> None:
+    sheet = index.sheets[s]
+    located.values[key] = parse(key, cell_ref(sheet.name, r, c), sheet.value(r, c))
+
+
+# ── 表三 ─────────────────────────────────────────────────────────────────────────────────────────
+def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
+    block = table.blocks[0]
+    best: tuple[int, int, int, dict[str, int], int] | None = None
+    for s, r, c in index.find(block.columns[0].label):
+        cols = {block.columns[0].key: c}
+        bottom, last = r, c
+        for column in block.columns[1:]:
+            near = [(cc, rr) for ss, rr, cc in index.find(column.label)
+                    if ss == s and r - 1 <= rr <= r + 3 and cc > last]
+            if near:
+                cc, rr = min(near)
+                cols[column.key], last, bottom = cc, cc, max(bottom, rr)
+        if best is None or len(cols) > len(best[3]):
+            best = (s, r, c, cols, bottom)
+    if best is None:
+        located.issues.append(Issue("S2", "missing", f"找不到表{table.number}（{table.title}）：没有“自然人”等列标题"))
+        return False
+    s, _, first_col, cols, bottom = best
+    sheet = index.sheets[s]
+    for column in block.columns:
+        if column.key not in cols:
+            located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{column.label}”列"))
+    stops = {normalize(t) for t in ("行政复议", "四、政府信息公开行政复议、行政诉讼情况",
+                                     "五、存在的主要问题及改进情况", "二、主动公开政府信息情况")}
+    headers = {normalize(x) for x in (table.corner, table.header, "法人或其他组织",
+                                      *(col.label for col in block.columns[:2]))}
+    official = {normalize(row.label): i for i, row in enumerate(block.rows)}
+    for i, row in enumerate(block.rows):
+        for alias in ALIASES.get(normalize(row.label), ()):
+            official[alias] = i
+    parents = {normalize(p) for row in block.rows for p in row.parents}
+    matched: dict[int, int] = {}          # official row index -> grid row
+    pending: list[tuple[int, int, str]] = []  # grid row, label column, label
+    for r in range(bottom + 1, min(len(sheet.rows), bottom + 150)):
+        texts = sheet.row_texts(r)
+        norms = {t for _, t in texts}
+        if norms & stops:
+            break
+        if norms & headers:
+            continue
+        labels = [(c, t) for c, t in texts if c < first_col]
+        if not labels:
+            continue
+        label_col, leaf = labels[-1]
+        i = official.get(leaf)
+        if i is not None and i not in matched:
+            matched[i] = r
+        else:
+            pending.append((r, label_col, leaf))
+    explained: set[int] = set()
+    for r, label_col, leaf in pending:
+        if not _has_values(sheet, r, cols.values()):
+            continue
+        where = cell_ref(sheet.name, r, label_col)
+        if leaf in parents:
+            subs = [i for i, row in enumerate(block.rows) if any(normalize(p) == leaf for p in row.parents)]
+            explained.update(i for i in subs if i not in matched)
+            names = "、".join(block.rows[i].label for i in subs)
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}的“{sheet.value(r, label_col)}”是旧格式的单独一行；{located.layout.format} 版格式中"
+                f"它分为 {len(subs)} 行（{names}），请按新格式分行填写"), (where,)))
+            continue
+        lo = max((i for i, gr in matched.items() if gr < r), default=-1)
+        hi = min((i for i, gr in matched.items() if gr > r), default=len(block.rows))
+        candidates = [(similarity(leaf, normalize(block.rows[i].label)), i) for i in range(lo + 1, hi)
+                      if i not in matched]
+        score, i = max(candidates, default=(0.0, -1))
+        if score >= MIN_SIMILARITY:
+            matched[i] = r
+            located.issues.append(Issue("S2", "nonstandard", (
+                f"表{table.number}的行标签“{sheet.value(r, label_col)}”与标准格式不一致，"
+                f"按“{block.rows[i].label}”处理"), (where,)))
+        else:
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}中有一行“{sheet.value(r, label_col)}”不是 {located.layout.format} 版格式中的行"),
+                (where,)))
+    if not matched:
+        located.issues.append(Issue("S2", "missing", f"找不到表{table.number}（{table.title}）的行标签"))
+        return True
+    for i, row in enumerate(block.rows):
+        if i not in matched:
+            if i not in explained:
+                located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{row.name}”一行"))
+            continue
+        for column in block.columns:
+            if column.key in cols:
+                _put(located, index, f"t3.{row.key}.{column.key}", s, matched[i], cols[column.key])
+    return True
+
+
+def _has_values(sheet: Sheet, r: int, cols: object) -> bool:
+    return any(sheet.value(r, c) not in ("", None) for c in cols)  # type: ignore[attr-defined]
+
+
+# ── 表二 ─────────────────────────────────────────────────────────────────────────────────────────
+def _locate_t2(index: _Index, table: Table, located: Located) -> bool:
+    headings = {block.key: index.find(block.heading) for block in table.blocks}
+    starts = sorted(pos for hits in headings.values() for pos in hits)
+    found = False
+    for block in table.blocks:
+        if not headings[block.key]:
+            located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{block.heading}”部分"))
+            continue
+        found = True
+        s, r, c = headings[block.key][0]
+        end = min([rr for ss, rr, _ in starts if ss == s and rr > r] + [r + 2 + len(block.rows) + 4])
+        _locate_block(index, table, block, (s, r, c, end), located)
+    return found
+
+
+def _locate_block(index: _Index, table: Table, block: Block, where: tuple[int, int, int, int],
+                  located: Located) -> None:
+    s, top, _, end = where
+    rows: dict[str, tuple[int, int]] = {}
+    for row in block.rows:
+        hits = [(rr, cc) for ss, rr, cc in index.find(row.label) if ss == s and top < rr < end]
+        if hits:
+            rows[row.key] = hits[0]
+        else:
+            located.issues.append(Issue("S2", "missing", f"表{table.number}“{block.heading}”缺少“{row.label}”一行"))
+    cols: dict[str, int] = {}
+    for column in block.columns:
+        hits = [cc for ss, rr, cc in index.find(column.label) if ss == s and top <= rr < end]
+        if hits:
+            cols[column.key] = hits[0]
+        elif block.merged_value and rows:
+            cols[column.key] = min(cc for _, cc in rows.values()) + 1
+        else:
+            located.issues.append(Issue("S2", "missing",
+                                        f"表{table.number}“{block.heading}”缺少“{column.label}”列"))
+    for row in block.rows:
+        if row.key in rows:
+            for column in block.columns:
+                if column.key in cols:
+                    _put(located, index, f"t2.{block.key}.{row.key}.{column.key}", s, rows[row.key][0],
+                         cols[column.key])
+
+
+# ── 表四 ─────────────────────────────────────────────────────────────────────────────────────────
+def _locate_t4(index: _Index, table: Table, located: Located) -> bool:
+    block = table.blocks[0]
+    groups: dict[str, str] = {}
+    for column in block.columns:
+        groups.setdefault(column.key.split(".")[0], column.group)
+    anchors = index.find(groups["review"])
+    if not anchors:
+        located.issues.append(Issue("S2", "missing", f"找不到表{table.number}（{table.title}）"))
+        return False
+    s, top, left = anchors[0]
+    sheet = index.sheets[s]
+    starts = {"review": left}
+    for key, label in groups.items():
+        hits = [cc for ss, rr, cc in index.find(label) if ss == s and top <= rr <= top + 3 and cc >= left]
+        if hits:
+            starts[key] = hits[0]
+    order = sorted(starts, key=starts.__getitem__)
+    subs: dict[str, tuple[int, int]] = {}
+    for column in block.columns:
+        group, _ = column.key.split(".")
+        hits = [(rr, cc) for ss, rr, cc in index.find(column.label)
+                if ss == s and top <= rr <= top + 4 and cc >= starts.get(group, left)
+                and all(cc < starts[g] for g in order if starts[g] > starts.get(group, left))]
+        if group in starts and hits:
+            subs[column.key] = min(hits, key=lambda h: h[1])
+        else:
+            located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{column.group}·{column.label}”列"))
+    if not subs:
+        return True
+    value_row = max(rr for rr, _ in subs.values()) + 1
+    for candidate in range(value_row, value_row + 3):
+        if _has_values(sheet, candidate, [cc for _, cc in subs.values()]):
+            value_row = candidate
+            break
+    for key, (_, cc) in subs.items():
+        _put(located, index, f"t4.{key}", s, value_row, cc)
+    return True
+
+
+_TABLE_LOCATORS = {"t2": _locate_t2, "t3": _locate_t3, "t4": _locate_t4}
+
+
+# ── 年度、单位、旧格式标签 ───────────────────────────────────────────────────────────────────────────
+def _find_year(book: Workbook, index: _Index) -> tuple[int | None, str | None, str | None]:
+    """The report year from a 报告年度 cell or from the title, and the unit named in the title."""
+    for label in ("报告年度", "年度"):
+        for s, r, c in index.find(label):
+            value = book.sheets[s].value(r, c + 1)
+            text = normalize(value) if isinstance(value, str) else value
+            try:
+                year = int(float(str(text).rstrip("年度")))
+            except ValueError:
+                continue
+            if 1990 < year < 2100:
+                return year, cell_ref(book.sheets[s].name, r, c + 1), None
+    for sheet in book.sheets:
+        for r, c, norm in sheet.texts:
+            if "政府信息公开" in norm and "报告" in norm and (match := _YEAR_IN_TITLE.search(norm)):
+                unit = norm[: match.start()] or None
+                return int(match.group(1)), cell_ref(sheet.name, r, c), unit
+    return None, None, None
+
+
+def _foreign_labels(index: _Index, layouts: Sequence[Layout], located: Located) -> None:
+    """Labels that belong to another format (S1: e.g. 政府集中采购 in a 2021-format workbook)."""
+    own = _labels(located.layout)
+    for label in located.layout.foreign_labels:
+        norm = normalize(label)
+        if norm in own:
+            continue
+        other = next((x.format for x in layouts if x is not located.layout and norm in _labels(x)), "其他")
+        for s, r, c in index.at.get(norm, ()):
+            sheet = index.sheets[s]
+            located.issues.append(Issue("S1", "foreign", (
+                f"“{sheet.value(r, c)}”是 {other} 版格式的内容，{located.layout.format} 版格式中没有这一项"),
+                (cell_ref(sheet.name, r, c),)))
+
+

@@ -1,0 +1,99 @@
+"""What every sink shows: one mark per cell and the rows of the summary sheet.
+
+The annotated copy (``xlcheck.writer``) and the open workbook behind the Excel button
+(``xlcheck.excel``) both draw from here, so the two always say the same thing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .findings import Finding, Report, Severity, split_cell_ref
+
+SUMMARY_SHEET = "校验结果"
+#: Author of every note xlcheck writes; how a later run tells its own notes from a person's.
+NOTE_AUTHOR = "xlcheck"
+#: Text that starts the summary sheet's first cell; how a later run tells its own sheet from a person's.
+SUMMARY_MARKER = "xlcheck 校验结果"
+
+#: Fill and font colours (ARGB) by severity: Excel's own "Bad" and "Neutral" cell styles.
+FILL = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C", Severity.INFO: "FFDDEBF7"}
+FONT = {Severity.ERROR: "FF9C0006", Severity.WARNING: "FF9C5700", Severity.INFO: "FF1F4E78"}
+
+SUMMARY_HEADER = ("序号", "级别", "规则", "说明", "单元格")
+
+
+@dataclass(frozen=True)
+class CellMark:
+    """The mark on one cell: the worst severity among its findings and a note listing them all."""
+
+    sheet: str
+    cell: str
+    severity: Severity
+    note: str
+
+
+def note_line(finding: Finding) -> str:
+    return f"[{finding.rule}] {finding.severity.label}：{finding.message}"
+
+
+def cell_marks(findings: Iterable[Finding]) -> list[CellMark]:
+    """Group findings by cell, in the order cells first appear; info findings mark no cell."""
+    worst: dict[tuple[str, str], Severity] = {}
+    lines: dict[tuple[str, str], list[str]] = {}
+    for finding in findings:
+        if finding.severity is Severity.INFO:
+            continue
+        line = note_line(finding)
+        for ref in finding.cells:
+            key = split_cell_ref(ref)
+            if key not in worst or finding.severity.rank > worst[key].rank:
+                worst[key] = finding.severity
+            seen = lines.setdefault(key, [])
+            if line not in seen:
+                seen.append(line)
+    return [CellMark(sheet, cell, worst[(sheet, cell)], "\n".join(lines[(sheet, cell)]))
+            for sheet, cell in worst]
+
+
+def verdict(report: Report) -> str:
+    """The one-line verdict at the top of the summary sheet and at the end of the console output."""
+    errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    if errors:
+        head = f"未通过：发现 {errors} 个错误、{warnings} 个警告"
+    elif warnings:
+        head = f"通过，但有 {warnings} 个警告需要核实"
+    else:
+        head = "通过：未发现问题"
+    return head
+
+
+def describe(report: Report) -> str:
+    """Which format and year the workbook was checked as, for the summary sheet's second line."""
+    fmt = f"{report.format} 版格式" if report.format else "格式未识别"
+    year = f"{report.year} 年度" if report.year else "年度未识别"
+    return f"按 {fmt}、{year} 校验"
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    number: int
+    severity: Severity
+    rule: str
+    message: str
+    cells: tuple[str, ...]
+
+    @property
+    def values(self) -> tuple[object, ...]:
+        return (self.number, self.severity.label, self.rule, self.message, "、".join(self.cells))
+
+    @property
+    def link(self) -> tuple[str, str] | None:
+        """(sheet, cell) the row's hyperlink goes to: the finding's first cell."""
+        return split_cell_ref(self.cells[0]) if self.cells else None
+
+
+def summary_rows(findings: Sequence[Finding]) -> list[SummaryRow]:
+    ordered = sorted(findings, key=lambda f: -f.severity.rank)
+    return [SummaryRow(i, f.severity, f.rule, f.message, f.cells) for i, f in enumerate(ordered, 1)]

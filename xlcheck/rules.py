@@ -1,0 +1,349 @@
+"""Rules as data: Cerberus schemas with a few custom rules, each rule with an id, severity and messages.
+
+A rule's ``schema`` is an ordinary Cerberus schema over the *document* that ``xlcheck.document``
+builds from a located workbook. Standard Cerberus rules (``required``, ``allowed``, ``regex``, ``min``
+…) work on plain fields such as a provincial cover block; the custom rules below, defined once in
+``ReportValidator``, work on the table values:
+
+``xl_compare``   one side against another, for every binding of ``{placeholders}``:
+                 ``{"left": ["t3.total.{col}"], "op": "==", "right": ["t3.public.{col}", …],
+                 "each": {"col": [...]}, "name": "各办理结果"}``; ``right`` may be a number.
+``xl_values``    how each value cell was typed: ``{"check": "count" | "blank" | "text" | "magnitude"}``.
+``xl_structure`` the locator's structure issues of one rule id (S1, S2): ``"S2"``.
+``xl_format_year`` the format fits the report year (S1): ``True``.
+
+Each rule is compiled into its own validator once per process and run on its own, so a rule that
+raises becomes a ``plugin-error`` finding while every other rule still runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import cerberus
+from cerberus import errors as cerberus_errors
+
+from .findings import Finding, Severity
+from .values import CellValue, show
+
+#: Chinese wording of Cerberus' own errors, for fields checked with standard rules.
+CERBERUS_MESSAGES = {
+    cerberus_errors.REQUIRED_FIELD.code: "{field}必须填写",
+    cerberus_errors.EMPTY_NOT_ALLOWED.code: "{field}不能为空",
+    cerberus_errors.NOT_NULLABLE.code: "{field}不能为空",
+    cerberus_errors.BAD_TYPE.code: "{field}的填写类型不对（“{value}”）",
+    cerberus_errors.REGEX_MISMATCH.code: "{field}“{value}”的格式不对",
+    cerberus_errors.MIN_VALUE.code: "{field}为 {value}，不应小于 {constraint}",
+    cerberus_errors.MAX_VALUE.code: "{field}为 {value}，不应大于 {constraint}",
+    cerberus_errors.UNALLOWED_VALUE.code: "{field}“{value}”不在可选范围内（{constraint}）",
+    cerberus_errors.MIN_LENGTH.code: "{field}“{value}”太短",
+    cerberus_errors.MAX_LENGTH.code: "{field}“{value}”太长",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: a stable id, a default severity, a Chinese description and a Cerberus schema.
+
+    ``message`` optionally replaces the messages of standard Cerberus rules; it is formatted with
+    ``field`` (the field's name), ``value`` and ``constraint``. ``formats`` limits the rule to some
+    report formats (empty: all).
+    """
+
+    id: str
+    severity: Severity
+    description: str
+    schema: Mapping[str, Any]
+    message: str = ""
+    formats: tuple[str, ...] = ()
+    enabled: bool = True
+
+    def applies_to(self, fmt: str | None) -> bool:
+        return self.enabled and (not self.formats or fmt in self.formats)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A named list of rules. A set that ``extends`` another runs on top of it: it may add rules and
+    change (``overrides``: rule id -> ``{"severity": ...}`` or ``{"enabled": False}``) the rules below."""
+
+    name: str
+    title: str
+    rules: tuple[Rule, ...] = ()
+    extends: str | None = None
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    plugin: str = ""
+
+
+class ReportValidator(cerberus.Validator):  # type: ignore[misc]
+    """The one Validator subclass: xlcheck's custom rules over the report document."""
+
+    def _hit(self, fld: str, message: str, cells: Iterable[str], severity: Severity | None = None) -> None:
+        self._error(fld, cerberus_errors.CUSTOM, message, tuple(cells), severity)
+
+    def _validate_xl_compare(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
+        """Compare sums of value cells, for every binding of the placeholders in ``each``.
+
+        The rule's arguments are validated against this schema:
+        {'type': 'dict', 'schema': {
+            'left': {'type': 'list', 'required': True, 'schema': {'type': 'string'}},
+            'op': {'type': 'string', 'allowed': ['==', '>=', '<='], 'required': True},
+            'right': {'type': ['list', 'number'], 'required': True},
+            'each': {'type': 'dict', 'valuesrules': {'type': 'list'}},
+            'name': {'type': 'string'}}}
+        """
+        labels = self.root_document["labels"]
+        for binding in _bindings(constraint.get("each", {})):
+            left = _cells(value, constraint["left"], binding)
+            if left is None or not left:
+                continue
+            if isinstance(constraint["right"], (int, float)):
+                right: list[CellValue] | None = []
+                right_sum = float(constraint["right"])
+            else:
+                right = _cells(value, constraint["right"], binding)
+                if right is None or not right:
+                    continue
+                right_sum = sum(c.number for c in right)  # type: ignore[misc]
+            left_sum = sum(c.number for c in left)  # type: ignore[misc]
+            if _holds(left_sum, constraint["op"], right_sum):
+                continue
+            left_label = _side(left, labels, "")
+            right_label = (show(right_sum) if not right else _side(right, labels, constraint.get("name", "")))
+            message = _compare_message(constraint["op"], left_label, left_sum, right_label, right_sum,
+                                       bool(right))
+            self._hit(fld, message, _involved(left) + _involved(right or []))
+
+    def _validate_xl_values(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
+        """Check how each value cell was typed.
+
+        The rule's arguments are validated against this schema:
+        {'type': 'dict', 'schema': {
+            'check': {'type': 'string', 'allowed': ['count', 'blank', 'text', 'magnitude'], 'required': True},
+            'fields': {'type': 'list', 'schema': {'type': 'string'}},
+            'at_least': {'type': 'number'}}}
+        """
+        labels = self.root_document["labels"]
+        kinds = self.root_document["kinds"]
+        check = _VALUE_CHECKS[constraint["check"]]
+        keys = constraint.get("fields") or value.keys()
+        for key in keys:
+            cell = value.get(key)
+            if cell is not None and (message := check(cell, labels[key], kinds[key], constraint)):
+                self._hit(fld, message, (cell.ref,))
+
+    def _validate_xl_structure(self, constraint: str, fld: str, value: Any) -> None:
+        """Report the locator's structure issues that belong to one rule id.
+
+        The rule's arguments are validated against this schema:
+        {'type': 'string'}
+        """
+        for issue in value:
+            if issue.rule == constraint:
+                severity = Severity.WARNING if issue.kind == "nonstandard" else None
+                self._hit(fld, issue.message, issue.cells, severity)
+
+    def _validate_xl_format_year(self, constraint: bool, fld: str, value: Any) -> None:
+        """The report's format is the one its year calls for (S1).
+
+        The rule's arguments are validated against this schema:
+        {'type': 'boolean'}
+        """
+        layout, year = value.get("layout"), value.get("year")
+        if not constraint or layout is None or year is None or layout.fits_year(year):
+            return
+        wanted = next((x for x in self.root_document["layouts"] if x.fits_year(year)), None)
+        hint = f"，应使用 {wanted.name}" if wanted else ""
+        self._hit(fld, f"报告年度为 {year} 年，但表格是 {layout.name}{hint}", value.get("cells", ()))
+
+
+def _bindings(each: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
+    names = list(each)
+    for combo in itertools.product(*(each[n] for n in names)):
+        yield dict(zip(names, combo, strict=True))
+
+
+def _cells(values: Mapping[str, CellValue], keys: Sequence[str], binding: Mapping[str, str]
+           ) -> list[CellValue] | None:
+    """The cells of ``keys`` that the workbook has; None when one of them holds no usable number."""
+    out = []
+    for key in keys:
+        cell = values.get(key.format(**binding))
+        if cell is None:
+            continue
+        if cell.number is None:
+            return None
+        out.append(cell)
+    return out
+
+
+def _holds(left: float, op: str, right: float) -> bool:
+    tolerance = 1e-6
+    if op == "==":
+        return abs(left - right) <= tolerance
+    if op == ">=":
+        return left >= right - tolerance
+    return left <= right + tolerance
+
+
+def _side(cells: Sequence[CellValue], labels: Mapping[str, str], name: str) -> str:
+    if name:
+        return f"{name}之和"
+    if len(cells) == 1:
+        return labels[cells[0].key]
+    return " + ".join(labels[c.key] for c in cells)
+
+
+def _compare_message(op: str, left_label: str, left: float, right_label: str, right: float,
+                     right_is_cells: bool) -> str:
+    if op == "==":
+        return f"{left_label}为 {show(left)}，但{right_label}为 {show(right)}"
+    relation = "小于" if op == ">=" else "大于"
+    if right_is_cells:
+        return f"{left_label}为 {show(left)}，{relation}{right_label}（{show(right)}）"
+    return f"{left_label}为 {show(left)}，不应{relation} {right_label}"
+
+
+def _involved(cells: Sequence[CellValue]) -> tuple[str, ...]:
+    """The cells worth marking: all of a short side; of a long sum, the parts that are not 0."""
+    if len(cells) <= 2:
+        return tuple(c.ref for c in cells)
+    return tuple(c.ref for c in cells if c.number)
+
+
+# ── D1–D4: how a value was typed ─────────────────────────────────────────────────────────────────
+def _check_count(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) -> str:
+    if cell.status == "invalid":
+        return f"{label}应填写数字，填写的是“{cell.raw}”"
+    number = cell.number
+    if number is None:
+        return ""
+    if kind == "count" and (number < 0 or not number.is_integer()):
+        return f"{label}应为不小于 0 的整数，填写的是 {cell.shown}"
+    if kind == "signed" and not number.is_integer():
+        return f"{label}应为整数，填写的是 {cell.shown}"
+    if kind == "amount" and number < 0:
+        return f"{label}不应为负数，填写的是 {cell.shown}"
+    return ""
+
+
+def _check_blank(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) -> str:
+    if cell.status == "blank":
+        return f"{label}未填写；没有数据请填 0"
+    if cell.status == "placeholder":
+        return f"{label}填写的是“{cell.raw}”；没有数据请填 0"
+    return ""
+
+
+def _check_text(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) -> str:
+    if cell.status == "unit":
+        return f"{label}“{cell.raw}”带有单位“{cell.unit}”，请只填写数字 {show(cell.number or 0)}"
+    if cell.status == "text":
+        return f"{label}“{cell.raw}”是以文本形式填写的数字，请改为数字格式"
+    return ""
+
+
+def _check_magnitude(cell: CellValue, label: str, kind: str, constraint: Mapping[str, Any]) -> str:
+    at_least = constraint.get("at_least", 10000)
+    if cell.number is not None and cell.number >= at_least:
+        return f"{label}为 {cell.shown}，单位是万元，这个数看起来是按元填写的"
+    return ""
+
+
+_VALUE_CHECKS = {"count": _check_count, "blank": _check_blank, "text": _check_text,
+                 "magnitude": _check_magnitude}
+
+
+# ── running rules ────────────────────────────────────────────────────────────────────────────────
+@dataclass
+class CompiledRule:
+    rule: Rule
+    plugin: str
+    validator: ReportValidator | None
+    problem: str = ""
+
+
+def compile_rule(rule: Rule, plugin: str) -> CompiledRule:
+    """Build the rule's validator once; a schema Cerberus rejects becomes a plugin-error when run."""
+    try:
+        return CompiledRule(rule, plugin, ReportValidator(dict(rule.schema), allow_unknown=True))
+    except Exception as exc:  # a plugin's bad schema must not stop the other rules
+        return CompiledRule(rule, plugin, None, f"规则定义有误：{exc}")
+
+
+def effective_rules(name: str, rulesets: Mapping[str, RuleSet]) -> list[tuple[Rule, str, str]]:
+    """The rules a rule set runs, base sets first, with overlays applied.
+
+    Returns ``(rule, plugin, origin)`` where ``origin`` names the set that added or last changed it.
+    """
+    chain: list[RuleSet] = []
+    current: str | None = name
+    while current is not None:
+        if current not in rulesets:
+            raise KeyError(current)
+        if any(rs.name == current for rs in chain):
+            raise ValueError(f"rule set {current!r} extends itself")
+        chain.insert(0, rulesets[current])
+        current = rulesets[current].extends
+    merged: dict[str, tuple[Rule, str, str]] = {}
+    for ruleset in chain:
+        for rule_id, change in ruleset.overrides.items():
+            if rule_id in merged:
+                rule, plugin, _ = merged[rule_id]
+                merged[rule_id] = (replace(rule, **_override_fields(change)), plugin, ruleset.name)
+        for rule in ruleset.rules:
+            merged[rule.id] = (rule, ruleset.plugin, ruleset.name)
+    return list(merged.values())
+
+
+def _override_fields(change: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(change)
+    if "severity" in out:
+        out["severity"] = Severity(out["severity"])
+    return out
+
+
+def run_rule(compiled: CompiledRule, document: Mapping[str, Any]) -> list[Finding]:
+    rule = compiled.rule
+    if compiled.validator is None:
+        return [_plugin_error(compiled, compiled.problem)]
+    try:
+        compiled.validator.validate(document, normalize=False)
+        return [_finding(rule, error, document) for error in _leaves(compiled.validator._errors)]
+    except Exception as exc:  # fault isolation: one broken rule never stops the others
+        return [_plugin_error(compiled, f"{type(exc).__name__}: {exc}")]
+
+
+def _plugin_error(compiled: CompiledRule, problem: str) -> Finding:
+    return Finding("plugin-error", Severity.ERROR,
+                   f"插件 {compiled.plugin or '?'} 的规则 {compiled.rule.id} 运行出错，未能完成这项校验：{problem}")
+
+
+def _leaves(errs: Iterable[Any]) -> Iterator[Any]:
+    for error in errs:
+        if error.is_group_error:
+            yield from _leaves(error.child_errors)
+        else:
+            yield error
+
+
+def _finding(rule: Rule, error: Any, document: Mapping[str, Any]) -> Finding:
+    if error.code == cerberus_errors.CUSTOM.code and len(error.info) == 3:
+        message, cells, severity = error.info
+        return Finding(rule.id, severity or rule.severity, message, cells)
+    path = ".".join(str(p) for p in error.document_path)
+    names = document.get("field_names", {})
+    refs = document.get("field_refs", {})
+    template = rule.message or CERBERUS_MESSAGES.get(error.code, "{field}不符合要求（{value}）")
+    message = template.format(field=names.get(path, path), value="" if error.value is None else error.value,
+                              constraint=_shown_constraint(error.constraint))
+    return Finding(rule.id, rule.severity, message, (refs[path],) if path in refs else ())
+
+
+def _shown_constraint(constraint: Any) -> str:
+    if isinstance(constraint, (list, tuple)):
+        return "、".join(str(c) for c in constraint)
+    return str(constraint)

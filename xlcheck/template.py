@@ -1,0 +1,186 @@
+"""Writing the blank standard workbook of a layout: merged headers, borders, labels verbatim, value
+cells unlocked, marked and validated, the rest of the sheet protected so labels stay as issued."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from .layout import Block, Layout, Table
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+SHEET_TITLE = "年度报告"
+#: fill of the cells a person fills in
+INPUT_FILL = "FFFFF2CC"
+WIDTHS = {"A": 16, "B": 16, "C": 40}
+VALUE_WIDTH = 11
+_T3_LABEL_COLS = 3
+
+
+class _Writer:
+    def __init__(self, ws: Worksheet) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+
+        self.ws = ws
+        thin = Side(style="thin")
+        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        self.left = Alignment(horizontal="left", vertical="center", wrap_text=True)
+        self.bold = Font(bold=True)
+        self.input_fill = PatternFill("solid", fgColor=INPUT_FILL)
+        self.unlocked = Protection(locked=False)
+        self.validations: dict[str, object] = {}
+
+    def label(self, row: int, col: int, text: str, *, to_row: int | None = None, to_col: int | None = None,
+              align_left: bool = False, bold: bool = False) -> None:
+        cell = self.ws.cell(row, col, text)
+        cell.alignment = self.left if align_left else self.center
+        if bold:
+            cell.font = self.bold
+        self._box(row, col, to_row or row, to_col or col)
+
+    def value(self, row: int, col: int, kind: str, *, to_col: int | None = None) -> None:
+        cell = self.ws.cell(row, col)
+        cell.fill = self.input_fill
+        cell.protection = self.unlocked
+        cell.alignment = self.center
+        self._box(row, col, row, to_col or col)
+        self._validation(kind).add(cell.coordinate)  # type: ignore[attr-defined]
+
+    def _box(self, row: int, col: int, to_row: int, to_col: int) -> None:
+        for r in range(row, to_row + 1):
+            for c in range(col, to_col + 1):
+                self.ws.cell(r, c).border = self.border
+        if (to_row, to_col) != (row, col):
+            self.ws.merge_cells(start_row=row, start_column=col, end_row=to_row, end_column=to_col)
+
+    def _validation(self, kind: str) -> object:
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        if kind not in self.validations:
+            rule = {"count": ("whole", "greaterThanOrEqual", "0", "请填写不小于 0 的整数，没有请填 0"),
+                    "signed": ("whole", "between", "-1000000000", "请填写整数（可为负数）"),
+                    "amount": ("decimal", "greaterThanOrEqual", "0", "请填写不小于 0 的数字")}[kind]
+            dv = DataValidation(type=rule[0], operator=rule[1], formula1=rule[2],
+                                formula2="1000000000" if rule[1] == "between" else None,
+                                allow_blank=True, showErrorMessage=True, errorTitle="数据格式",
+                                error=rule[3])
+            self.ws.add_data_validation(dv)
+            self.validations[kind] = dv
+        return self.validations[kind]
+
+
+def build_template(layout: Layout, path: str | os.PathLike[str]) -> None:
+    """Write the blank standard workbook of ``layout`` to ``path``."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = SHEET_TITLE
+    w = _Writer(ws)
+    width = 3 + len(layout.table("t3").blocks[0].columns)
+    width = max(width, len(layout.table("t4").blocks[0].columns))
+    w.label(1, 1, "政府信息公开工作年度报告", to_col=width, bold=True)
+    ws.cell(1, 1).font = ws.cell(1, 1).font.copy(size=16, bold=True)
+    w.label(2, 1, "填报单位")
+    w.value(2, 2, "count", to_col=3)
+    ws.cell(2, 2).number_format = "@"
+    w.label(2, 4, "报告年度", to_col=5)
+    w.value(2, 6, "count")
+    row = 4
+    for table in layout.tables:
+        ws.cell(row, 1, table.title).font = w.bold
+        row += 1
+        row = _TABLES[table.key](w, table, row) + 1
+    for letter, size in WIDTHS.items():
+        ws.column_dimensions[letter].width = size
+    from openpyxl.utils import get_column_letter
+
+    for col in range(4, width + 1):
+        ws.column_dimensions[get_column_letter(col)].width = VALUE_WIDTH
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.freeze_panes = None
+    wb.properties.creator = "xlcheck"
+    wb.save(os.fspath(path))
+
+
+def _table2(w: _Writer, table: Table, row: int) -> int:
+    for block in table.blocks:
+        row = _t2_block(w, block, row) + 1
+    return row
+
+
+def _t2_block(w: _Writer, block: Block, row: int) -> int:
+    span = 4
+    w.label(row, 1, block.heading, to_col=span, align_left=True, bold=True)
+    row += 1
+    w.label(row, 1, block.label_header)
+    if block.merged_value:
+        w.label(row, 2, block.columns[0].label, to_col=span)
+    else:
+        for i, column in enumerate(block.columns):
+            w.label(row, 2 + i, column.label, to_col=span if i == len(block.columns) - 1 else None)
+    for r in block.rows:
+        row += 1
+        w.label(row, 1, r.label)
+        for i, column in enumerate(block.columns):
+            kind = r.kind or column.kind or block.kind
+            last = i == len(block.columns) - 1
+            w.value(row, 2 + i, kind, to_col=span if (block.merged_value or last) else None)
+    return row + 1
+
+
+def _table3(w: _Writer, table: Table, row: int) -> int:
+    block = table.blocks[0]
+    first = _T3_LABEL_COLS + 1
+    last = first + len(block.columns) - 1
+    w.label(row, 1, table.corner, to_row=row + 2, to_col=_T3_LABEL_COLS)
+    w.label(row, first, table.header, to_col=last)
+    group_cols = [i for i, c in enumerate(block.columns) if c.group]
+    for i, column in enumerate(block.columns):
+        if not column.group:
+            w.label(row + 1, first + i, column.label, to_row=row + 2)
+        else:
+            w.label(row + 2, first + i, column.label)
+    group = block.columns[group_cols[0]].group
+    w.label(row + 1, first + group_cols[0], group, to_col=first + group_cols[-1])
+    row += 3
+    spans: dict[tuple[int, str], list[int]] = {}
+    for i, r in enumerate(block.rows):
+        for depth, parent in enumerate(r.parents):
+            spans.setdefault((depth, parent), []).append(row + i)
+    for (depth, parent), rows in spans.items():
+        w.label(rows[0], 1 + depth, parent, to_row=rows[-1])
+    for i, r in enumerate(block.rows):
+        depth = len(r.parents)
+        w.label(row + i, 1 + depth, r.label, to_col=_T3_LABEL_COLS, align_left=depth == 2)
+        for j, column in enumerate(block.columns):
+            w.value(row + i, first + j, column.kind or block.kind)
+    return row + len(block.rows)
+
+
+def _table4(w: _Writer, table: Table, row: int) -> int:
+    block = table.blocks[0]
+    groups: dict[str, list[int]] = {}
+    supers: dict[str, list[int]] = {}
+    for i, column in enumerate(block.columns):
+        groups.setdefault(column.group, []).append(1 + i)
+        if column.supergroup:
+            supers.setdefault(column.supergroup, []).append(1 + i)
+    for label, cols in supers.items():
+        w.label(row, cols[0], label, to_col=cols[-1])
+    for label, cols in groups.items():
+        nested = any(label == c.group and c.supergroup for c in block.columns)
+        w.label(row if not nested else row + 1, cols[0], label, to_row=row + 1, to_col=cols[-1])
+    for i, column in enumerate(block.columns):
+        w.label(row + 2, 1 + i, column.label)
+        w.value(row + 3, 1 + i, column.kind or block.kind)
+    return row + 4
+
+
+_TABLES = {"t2": _table2, "t3": _table3, "t4": _table4}

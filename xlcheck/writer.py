@@ -1,0 +1,1179 @@
+"""Write findings back into a copy of the workbook by patching its OOXML parts in place.
+
+Loading and re-saving with openpyxl is slow and silently drops images, charts, shapes, form
+controls, pivot tables, slicers and external links. Instead the package is treated as a zip of
+parts: only the parts that must change are parsed (with lxml, which keeps namespace prefixes and
+therefore ``mc:Ignorable``) and every other member is copied unchanged, so macros survive too.
+
+Every mark is recognisable on a later run, which removes it before adding new ones:
+
+* fills are conditional-formatting rules whose formula is :data:`MARK_FORMULA`, so the cells' own
+  styles are never touched and clearing is exact even after Excel re-saves the file;
+* notes are legacy comments whose author is :data:`~xlcheck.marks.NOTE_AUTHOR`;
+* the summary sheet is named after :data:`~xlcheck.marks.SUMMARY_SHEET` and its A1 starts with
+  :data:`~xlcheck.marks.SUMMARY_MARKER`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import posixpath
+import re
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+
+from .findings import Report, Severity
+from .marks import (
+    FILL,
+    FONT,
+    NOTE_AUTHOR,
+    SUMMARY_HEADER,
+    SUMMARY_MARKER,
+    SUMMARY_SHEET,
+    CellMark,
+    cell_marks,
+    describe,
+    summary_rows,
+    verdict,
+)
+
+__all__ = ["MARK_FORMULA", "WriteError", "annotate", "clean"]
+
+#: Formula of every conditional-formatting rule xlcheck adds: always true, and unmistakably ours.
+MARK_FORMULA = '"xlcheck"<>""'
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+X14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+RT_OFFICE_DOC = REL + "/officeDocument"
+RT_WORKSHEET = REL + "/worksheet"
+RT_STYLES = REL + "/styles"
+RT_SHARED_STRINGS = REL + "/sharedStrings"
+RT_COMMENTS = REL + "/comments"
+RT_VML = REL + "/vmlDrawing"
+
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+
+XML_DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+
+# Child order Excel insists on (CT_Worksheet, CT_Workbook, CT_Stylesheet); a wrong order makes it
+# call the file corrupt.
+WORKSHEET_ORDER = (
+    "sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetData", "sheetCalcPr",
+    "sheetProtection", "protectedRanges", "scenarios", "autoFilter", "sortState", "dataConsolidate",
+    "customSheetViews", "mergeCells", "phoneticPr", "conditionalFormatting", "dataValidations",
+    "hyperlinks", "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks",
+    "colBreaks", "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing",
+    "legacyDrawing", "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+    "webPublishItems", "tableParts", "extLst",
+)
+WORKBOOK_ORDER = (
+    "fileVersion", "fileSharing", "workbookPr", "workbookProtection", "bookViews", "sheets",
+    "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
+    "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing",
+    "fileRecoveryPr", "webPublishObjects", "extLst",
+)
+STYLESHEET_ORDER = (
+    "numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs",
+    "tableStyles", "colors", "extLst",
+)
+
+_CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+_SUMMARY_NAME_RE = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DXF_REF_RE = re.compile(rb'[dD]xfId="(\d+)"')
+# VML is edited as bytes: Excel's VML is not always well-formed XML (form controls may hold <br>).
+_VML_SHAPE_RE = re.compile(rb"<(\w+):shape\b[^>]*(?<!/)>.*?</\1:shape>", re.S)
+_VML_ANY_SHAPE_RE = re.compile(
+    rb"<(?:\w+:)?(?:shape|rect|roundrect|oval|line|polyline|curve|arc|image|group)\b"
+)
+_VML_NOTE_RE = re.compile(rb"ObjectType\s*=\s*[\"']Note[\"']")
+_VML_ROW_RE = re.compile(rb"<\w+:Row>\s*(\d+)\s*</\w+:Row>")
+_VML_COL_RE = re.compile(rb"<\w+:Column>\s*(\d+)\s*</\w+:Column>")
+_VML_SHAPE_ID_RE = re.compile(rb"_x0000_s(\d+)")
+_VML_IDMAP_RE = re.compile(rb"idmap\b[^>]*\bdata\s*=\s*[\"']([\d,\s]*)[\"']")
+_VML_NS = (
+    b'xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+    b'xmlns:x="urn:schemas-microsoft-com:office:excel"'
+)
+_VML_SHAPETYPE = (
+    b'<v:shapetype %s id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+    b'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+    b'<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+)
+
+SUMMARY_WIDTHS = (6, 8, 14, 90, 30)
+_LINK_COLOUR = "FF0563C1"
+
+
+class WriteError(Exception):
+    """The workbook cannot be read or the annotated copy cannot be written; the message is for a clerk."""
+
+
+def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: Report) -> None:
+    """Write a copy of ``src`` to ``dst`` with the findings of ``report`` marked on it.
+
+    Marks from an earlier run are removed first, so re-checking a workbook leaves one set of marks
+    and a clean report leaves none. ``dst`` may be ``src``; it is replaced atomically.
+    """
+    package = _Package.read(src)
+    book = _Book(package)
+    _remove_marks(book)
+    marks = cell_marks(report.findings)
+    for sheet, sheet_marks in _group_by_sheet(book, marks):
+        _mark_sheet(book, sheet, sheet_marks)
+    name = Path(report.path).name if report.path else Path(src).name
+    _insert_summary(book, report, name)
+    package.write(dst)
+
+
+def clean(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+    """Write a copy of ``src`` to ``dst`` with every mark of an earlier xlcheck run removed."""
+    package = _Package.read(src)
+    book = _Book(package)
+    _remove_marks(book)
+    package.write(dst)
+
+
+# --------------------------------------------------------------------------------------------
+# The zip package
+
+
+def _parser() -> etree.XMLParser:
+    # Workbooks come from strangers: no entity expansion, no network, no billion-laughs trees.
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+class _Package:
+    """The members of an OOXML zip, read fully into memory so ``dst`` may equal ``src``."""
+
+    def __init__(self, path: Path, members: dict[str, bytes], infos: dict[str, zipfile.ZipInfo]):
+        self.path = path
+        self.members = members
+        self.infos = infos
+        self._lower = {name.lower(): name for name in members}
+        self._trees: dict[str, etree._Element] = {}
+        self._dirty: set[str] = set()
+
+    @classmethod
+    def read(cls, src: str | os.PathLike[str]) -> _Package:
+        path = Path(src)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise WriteError(f"无法读取文件 {path.name}：{exc.strerror or exc}") from exc
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = {info.filename: info for info in zf.infolist() if not info.is_dir()}
+                members = {name: zf.read(name) for name in infos}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, RuntimeError,
+                NotImplementedError, zlib.error) as exc:
+            raise WriteError(
+                f"{path.name} 不是有效的 Excel 工作簿（.xlsx/.xlsm），可能已损坏或加密"
+            ) from exc
+        return cls(path, members, infos)
+
+    def name(self, part: str) -> str | None:
+        """The member's actual name: part names are case-insensitive in OOXML."""
+        return self._lower.get(part.lower())
+
+    def has(self, part: str) -> bool:
+        return self.name(part) is not None
+
+    def data(self, part: str) -> bytes:
+        name = self.name(part)
+        if name is None:
+            raise KeyError(part)
+        if name in self._dirty:
+            self._serialise(name)
+        return self.members[name]
+
+    def xml(self, part: str) -> etree._Element:
+        """The parsed root of a part, parsed once; call :meth:`touch` after changing it."""
+        name = self.name(part)
+        if name is None:
+            raise KeyError(part)
+        if name not in self._trees:
+            try:
+                self._trees[name] = etree.fromstring(self.members[name], _parser())
+            except etree.XMLSyntaxError as exc:
+                raise WriteError(f"{self.path.name} 的 {name} 不是有效的 XML：{exc}") from exc
+        return self._trees[name]
+
+    def touch(self, part: str) -> None:
+        name = self.name(part)
+        assert name is not None and name in self._trees
+        self._dirty.add(name)
+
+    def put_xml(self, part: str, root: etree._Element) -> None:
+        self.put(part, b"")
+        name = self.name(part)
+        assert name is not None
+        self._trees[name] = root
+        self._dirty.add(name)
+
+    def put(self, part: str, data: bytes) -> None:
+        name = self.name(part) or part
+        self.members[name] = data
+        self._lower[name.lower()] = name
+        self._trees.pop(name, None)
+        self._dirty.discard(name)
+
+    def delete(self, part: str) -> None:
+        name = self.name(part)
+        if name is None:
+            return
+        del self.members[name]
+        del self._lower[name.lower()]
+        self._trees.pop(name, None)
+        self._dirty.discard(name)
+
+    def parts(self) -> list[str]:
+        return list(self.members)
+
+    def _serialise(self, name: str) -> None:
+        root = self._trees[name]
+        body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+        self.members[name] = XML_DECL + body
+        self._dirty.discard(name)
+
+    def write(self, dst: str | os.PathLike[str]) -> None:
+        """Write the package to ``dst`` atomically: temp file in the same directory, fsync, replace."""
+        for name in list(self._dirty):
+            self._serialise(name)
+        target = Path(dst)
+        directory = target.parent if str(target.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".~xlcheck-", suffix=".tmp", dir=directory)
+        except OSError as exc:
+            raise WriteError(f"无法写入 {target.name}：{exc.strerror or exc}") from exc
+        try:
+            with os.fdopen(fd, "wb") as out:
+                self._write_zip(out)
+                out.flush()
+                os.fsync(out.fileno())
+            # mkstemp creates 0600; give the copy the permissions a normally created file gets.
+            os.chmod(tmp, _file_mode(target, self.path))
+            os.replace(tmp, target)
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise WriteError(f"无法写入 {target.name}：{exc.strerror or exc}") from exc
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+
+    def _write_zip(self, out: io.BufferedWriter) -> None:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, data in self.members.items():
+                zf.writestr(self._zip_info(name), data)
+
+    def _zip_info(self, name: str) -> zipfile.ZipInfo:
+        old = self.infos.get(name)
+        # A fixed timestamp for new parts keeps repeated runs byte-identical.
+        info = zipfile.ZipInfo(name, old.date_time if old else (1980, 1, 1, 0, 0, 0))
+        info.compress_type = old.compress_type if old else zipfile.ZIP_DEFLATED
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            info.compress_type = zipfile.ZIP_DEFLATED
+        if old:
+            info.external_attr = old.external_attr
+            info.create_system = old.create_system
+        return info
+
+
+def _file_mode(target: Path, src: Path) -> int:
+    for candidate in (target, src):
+        try:
+            return candidate.stat().st_mode & 0o7777
+        except OSError:
+            continue
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Relationships and content types
+
+
+def _rels_part(part: str) -> str:
+    head, tail = posixpath.split(part)
+    return posixpath.join(head, "_rels", tail + ".rels")
+
+
+def _resolve(source: str, target: str) -> str:
+    target = unquote(target)
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
+
+
+class _Rels:
+    """The relationships of one part; the rels part is created on the first :meth:`add`."""
+
+    def __init__(self, package: _Package, source: str):
+        self.package = package
+        self.source = source
+        self.part = _rels_part(source)
+        self.root: etree._Element | None = package.xml(self.part) if package.has(self.part) else None
+
+    def __iter__(self) -> Iterator[etree._Element]:
+        if self.root is None:
+            return iter(())
+        return iter(self.root.findall(f"{{{PKG_REL}}}Relationship"))
+
+    def get(self, rid: str | None) -> etree._Element | None:
+        return next((rel for rel in self if rel.get("Id") == rid), None)
+
+    def of_type(self, rel_type: str) -> list[etree._Element]:
+        return [rel for rel in self if rel.get("Type") == rel_type]
+
+    def target(self, rel: etree._Element) -> str | None:
+        """The part a relationship points to, or None for an external target."""
+        if rel.get("TargetMode") == "External":
+            return None
+        return _resolve(self.source, rel.get("Target", ""))
+
+    def add(self, rel_type: str, part: str) -> str:
+        if self.root is None:
+            self.root = _new_root("Relationships", PKG_REL)
+            self.package.put_xml(self.part, self.root)
+        used = {rel.get("Id") for rel in self}
+        number = 1
+        while f"rId{number}" in used:
+            number += 1
+        rid = f"rId{number}"
+        target = posixpath.relpath(part, posixpath.dirname(self.source) or ".")
+        etree.SubElement(self.root, f"{{{PKG_REL}}}Relationship", Id=rid, Type=rel_type, Target=target)
+        self.package.touch(self.part)
+        return rid
+
+    def remove(self, rel: etree._Element) -> None:
+        assert self.root is not None
+        self.root.remove(rel)
+        if len(self.root) == 0:
+            # Nothing left: drop the part, as a workbook that never had relationships would be.
+            self.package.delete(self.part)
+            self.root = None
+        else:
+            self.package.touch(self.part)
+
+
+class _ContentTypes:
+    PART = "[Content_Types].xml"
+
+    def __init__(self, package: _Package):
+        if not package.has(self.PART):
+            raise WriteError(f"{package.path.name} 缺少 [Content_Types].xml，不是有效的 Excel 工作簿")
+        self.package = package
+        self.root = package.xml(self.PART)
+
+    def _find(self, tag: str, key: str, value: str) -> etree._Element | None:
+        for el in self.root.findall(f"{{{CT_NS}}}{tag}"):
+            if el.get(key, "").lower() == value.lower():
+                return el
+        return None
+
+    def add_override(self, part: str, content_type: str) -> None:
+        if self._find("Override", "PartName", "/" + part) is None:
+            etree.SubElement(self.root, f"{{{CT_NS}}}Override", PartName="/" + part,
+                             ContentType=content_type)
+            self.package.touch(self.PART)
+
+    def remove_override(self, part: str) -> None:
+        el = self._find("Override", "PartName", "/" + part)
+        if el is not None:
+            self.root.remove(el)
+            self.package.touch(self.PART)
+
+    def ensure_default(self, extension: str, content_type: str) -> None:
+        if self._find("Default", "Extension", extension) is None:
+            # Defaults conventionally precede overrides.
+            el = etree.SubElement(self.root, f"{{{CT_NS}}}Default", Extension=extension,
+                                  ContentType=content_type)
+            overrides = self.root.findall(f"{{{CT_NS}}}Override")
+            if overrides:
+                overrides[0].addprevious(el)
+            self.package.touch(self.PART)
+
+    def drop_default_if_unused(self, extension: str) -> None:
+        el = self._find("Default", "Extension", extension)
+        suffix = "." + extension.lower()
+        if el is not None and not any(p.lower().endswith(suffix) for p in self.package.parts()):
+            self.root.remove(el)
+            self.package.touch(self.PART)
+
+
+# --------------------------------------------------------------------------------------------
+# The workbook
+
+
+@dataclass
+class _Sheet:
+    name: str
+    element: etree._Element
+    part: str | None  # None for chart sheets and anything that is not a worksheet
+    rel: etree._Element | None
+
+
+class _Book:
+    """workbook.xml, its relationships and content types: enough to find and add sheets."""
+
+    def __init__(self, package: _Package):
+        self.package = package
+        self.types = _ContentTypes(package)
+        self.part = self._workbook_part()
+        self.root = package.xml(self.part)
+        if etree.QName(self.root).namespace != MAIN:
+            raise WriteError(f"{package.path.name} 使用了不支持的 Strict Open XML 格式，请另存为普通 .xlsx")
+        self.rels = _Rels(package, self.part)
+        self.sheets_el = self._child("sheets")
+        self._styles: str | None = None
+
+    def _workbook_part(self) -> str:
+        root_rels = _Rels(self.package, "")
+        for rel in root_rels.of_type(RT_OFFICE_DOC):
+            target = root_rels.target(rel)
+            if target and self.package.has(target):
+                return target
+        if self.package.has("xl/workbook.xml"):
+            return "xl/workbook.xml"
+        raise WriteError(f"{self.package.path.name} 缺少 xl/workbook.xml，不是有效的 Excel 工作簿")
+
+    def _child(self, local: str) -> etree._Element:
+        el = self.root.find(f"{{{MAIN}}}{local}")
+        if el is None:
+            raise WriteError(f"{self.package.path.name} 的 workbook.xml 缺少 <{local}>")
+        return el
+
+    def touch(self) -> None:
+        self.package.touch(self.part)
+
+    @property
+    def sheets(self) -> list[_Sheet]:
+        out = []
+        for el in self.sheets_el.findall(f"{{{MAIN}}}sheet"):
+            rel = self.rels.get(el.get(f"{{{REL}}}id"))
+            part = None
+            if rel is not None and rel.get("Type") == RT_WORKSHEET:
+                target = self.rels.target(rel)
+                part = target if target and self.package.has(target) else None
+            out.append(_Sheet(el.get("name", ""), el, part, rel))
+        return out
+
+    def worksheet(self, name: str) -> _Sheet | None:
+        sheets = [s for s in self.sheets if s.part is not None]
+        exact = next((s for s in sheets if s.name == name), None)
+        # Excel treats sheet names case-insensitively.
+        return exact or next((s for s in sheets if s.name.casefold() == name.casefold()), None)
+
+    def styles_part(self) -> str:
+        """styles.xml, created if the workbook has none (Excel, WPS and openpyxl always write one)."""
+        if self._styles is None:
+            for rel in self.rels.of_type(RT_STYLES):
+                target = self.rels.target(rel)
+                if target and self.package.has(target):
+                    self._styles = target
+                    break
+            else:
+                self._styles = posixpath.join(posixpath.dirname(self.part), "styles.xml")
+                self.package.put_xml(self._styles, _new_root("styleSheet", MAIN))
+                self.rels.add(RT_STYLES, self._styles)
+                self.types.add_override(self._styles, CT_STYLES)
+        return self._styles
+
+    def shared_string(self, index: int) -> str:
+        for rel in self.rels.of_type(RT_SHARED_STRINGS):
+            target = self.rels.target(rel)
+            if target and self.package.has(target):
+                items = self.package.xml(target).findall(f"{{{MAIN}}}si")
+                if 0 <= index < len(items):
+                    return _text_of(items[index])
+        return ""
+
+    def shift_sheet_indices(self, at: int, delta: int) -> None:
+        """Keep index-based references right after inserting (+1) or removing (-1) sheet ``at``."""
+        for name in self.root.iterfind(f"{{{MAIN}}}definedNames/{{{MAIN}}}definedName"):
+            local = name.get("localSheetId")
+            if local is None or not local.isdigit():
+                continue
+            index = int(local)
+            if delta < 0 and index == at:
+                _detach(name)  # a name local to a sheet that is gone
+            elif index > at or (delta > 0 and index == at):
+                name.set("localSheetId", str(index + delta))
+        for view in self.root.iterfind(f"{{{MAIN}}}bookViews/{{{MAIN}}}workbookView"):
+            active = int(view.get("activeTab", "0"))
+            if active > at or (delta > 0 and active == at):
+                view.set("activeTab", str(active + delta))
+            first = view.get("firstSheet")
+            # firstSheet 0 stays 0: the tab strip should start with our sheet, not hide it.
+            if first is not None and first.isdigit() and int(first) > at:
+                view.set("firstSheet", str(int(first) + delta))
+        self.touch()
+
+
+def _text_of(el: etree._Element) -> str:
+    """Concatenated <t> text of a string item (plain or rich text)."""
+    return "".join(t.text or "" for t in el.iter(f"{{{MAIN}}}t"))
+
+
+def _new_root(local: str, namespace: str) -> etree._Element:
+    return etree.fromstring(f'<{local} xmlns="{namespace}"/>')
+
+
+def _detach(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is not None:
+        parent.remove(el)
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def _order_name(el: etree._Element) -> str:
+    """The schema slot of a child; mc:AlternateContent occupies the slot of what it wraps."""
+    if el.tag == f"{{{MC}}}AlternateContent":
+        for choice in el:
+            for inner in choice:
+                if isinstance(inner.tag, str):
+                    return _local(inner)
+    return _local(el)
+
+
+def _insert_ordered(parent: etree._Element, child: etree._Element, order: tuple[str, ...]) -> None:
+    """Move ``child`` (already under ``parent``) to its place in the schema's child order."""
+    rank = order.index(_local(child))
+    for sibling in parent:
+        if sibling is child or not isinstance(sibling.tag, str):
+            continue
+        name = _order_name(sibling)
+        if name in order and order.index(name) > rank:
+            sibling.addprevious(child)
+            return
+    parent.append(child)
+
+
+def _sub(parent: etree._Element, local: str, order: tuple[str, ...] | None = None, **attrib: str) -> etree._Element:
+    el = etree.SubElement(parent, f"{{{MAIN}}}{local}", attrib)
+    if order is not None:
+        _insert_ordered(parent, el, order)
+    return el
+
+
+def _set_rid(el: etree._Element, rid: str) -> None:
+    # Declare r: locally when the part has not (openpyxl declares it per element).
+    parent = el.getparent()
+    if REL not in el.nsmap.values() and parent is not None:
+        fresh = etree.SubElement(parent, el.tag, nsmap={"r": REL})
+        for key, value in el.attrib.items():
+            fresh.set(key, value)
+        el.addprevious(fresh)
+        parent.remove(el)
+        el = fresh
+    el.set(f"{{{REL}}}id", rid)
+
+
+def _new_part_name(package: _Package, pattern: str) -> str:
+    number = 1
+    while package.has(pattern.format(number)):
+        number += 1
+    return pattern.format(number)
+
+
+# --------------------------------------------------------------------------------------------
+# Cell references
+
+
+def _col_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index
+
+
+def _col_letters(index: int) -> str:
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _parse_cell(ref: str) -> tuple[int, int] | None:
+    """``"C12"`` -> (12, 3), one-based; None for anything that is not a single cell."""
+    first = ref.split(":", 1)[0].strip().upper()
+    match = _CELL_RE.match(first)
+    if not match:
+        return None
+    return int(match.group(2)), _col_index(match.group(1))
+
+
+def _merged_ranges(sheet_root: etree._Element) -> list[tuple[int, int, int, int]]:
+    out = []
+    for merge in sheet_root.iterfind(f"{{{MAIN}}}mergeCells/{{{MAIN}}}mergeCell"):
+        first, _, last = merge.get("ref", "").partition(":")
+        a, b = _parse_cell(first), _parse_cell(last or first)
+        if a and b:
+            out.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+    return out
+
+
+@dataclass
+class _Target:
+    """A mark placed on a visible cell: a merged area shows (and is marked on) its top-left cell."""
+
+    row: int
+    col: int
+    severity: Severity
+    note: str
+
+    @property
+    def ref(self) -> str:
+        return f"{_col_letters(self.col)}{self.row}"
+
+
+def _targets(sheet_root: etree._Element, marks: list[CellMark]) -> list[_Target]:
+    merged = _merged_ranges(sheet_root)
+    out: dict[tuple[int, int], _Target] = {}
+    for mark in marks:
+        cell = _parse_cell(mark.cell)
+        if cell is None:
+            continue
+        row, col = cell
+        for r1, c1, r2, c2 in merged:
+            if r1 <= row <= r2 and c1 <= col <= c2:
+                row, col = r1, c1
+                break
+        seen = out.get((row, col))
+        if seen is None:
+            out[(row, col)] = _Target(row, col, mark.severity, mark.note)
+            continue
+        if mark.severity.rank > seen.severity.rank:
+            seen.severity = mark.severity
+        lines = seen.note.split("\n")
+        seen.note = "\n".join(lines + [ln for ln in mark.note.split("\n") if ln not in lines])
+    return list(out.values())
+
+
+def _group_by_sheet(book: _Book, marks: list[CellMark]) -> Iterator[tuple[_Sheet, list[CellMark]]]:
+    grouped: dict[str, list[CellMark]] = {}
+    for mark in marks:
+        grouped.setdefault(mark.sheet, []).append(mark)
+    for name, sheet_marks in grouped.items():
+        sheet = book.worksheet(name)
+        if sheet is not None:  # a finding about a sheet the workbook lacks marks nothing
+            yield sheet, sheet_marks
+
+
+# --------------------------------------------------------------------------------------------
+# Removing an earlier run's marks
+
+
+def _remove_marks(book: _Book) -> None:
+    _remove_summary(book)
+    for sheet in book.sheets:
+        if sheet.part is None:
+            continue
+        if b"xlcheck" in book.package.data(sheet.part):
+            _remove_rules(book, sheet.part)
+        _remove_notes(book, sheet.part)
+    _drop_unused_dxfs(book)
+
+
+def _is_our_summary(book: _Book, sheet: _Sheet) -> bool:
+    if sheet.part is None or not _SUMMARY_NAME_RE.fullmatch(sheet.name):
+        return False
+    first = book.package.xml(sheet.part).find(f"{{{MAIN}}}sheetData/{{{MAIN}}}row")
+    if first is None or first.get("r", "1") != "1":
+        return False
+    cell = first.find(f"{{{MAIN}}}c")
+    if cell is None or cell.get("r", "A1") != "A1":
+        return False
+    if cell.get("t") == "s":  # Excel turns our inline strings into shared ones on saving
+        value = cell.findtext(f"{{{MAIN}}}v") or ""
+        text = book.shared_string(int(value)) if value.strip().isdigit() else ""
+    elif cell.get("t") == "inlineStr":
+        inline = cell.find(f"{{{MAIN}}}is")
+        text = _text_of(inline) if inline is not None else ""
+    else:
+        text = cell.findtext(f"{{{MAIN}}}v") or ""
+    return text.startswith(SUMMARY_MARKER)
+
+
+def _remove_summary(book: _Book) -> None:
+    for index, sheet in reversed(list(enumerate(book.sheets))):
+        if not _is_our_summary(book, sheet):
+            continue
+        assert sheet.part is not None and sheet.rel is not None
+        _delete_part_tree(book, sheet.part)
+        book.rels.remove(sheet.rel)
+        book.sheets_el.remove(sheet.element)
+        book.shift_sheet_indices(index, -1)
+
+
+def _delete_part_tree(book: _Book, part: str) -> None:
+    """Delete a part, its relationships and the parts only it pointed to (as Excel's 'delete sheet')."""
+    rels = _Rels(book.package, part)
+    for rel in list(rels):
+        target = rels.target(rel)
+        if target and book.package.has(target):
+            book.package.delete(target)
+            book.types.remove_override(target)
+    book.package.delete(rels.part)
+    book.package.delete(part)
+    book.types.remove_override(part)
+
+
+def _is_our_rule(rule: etree._Element) -> bool:
+    formulas = rule.findall(f"{{{MAIN}}}formula")
+    return (rule.get("type") == "expression" and len(formulas) == 1
+            and (formulas[0].text or "").strip() == MARK_FORMULA)
+
+
+def _all_rules(root: etree._Element) -> list[etree._Element]:
+    # x14 rules in extLst share the priority sequence with the main ones.
+    return [el for el in root.iter(f"{{{MAIN}}}cfRule", f"{{{X14}}}cfRule") if el.get("priority")]
+
+
+def _remove_rules(book: _Book, part: str) -> None:
+    root = book.package.xml(part)
+    removed: list[int] = []
+    for block in root.findall(f"{{{MAIN}}}conditionalFormatting"):
+        for rule in block.findall(f"{{{MAIN}}}cfRule"):
+            if _is_our_rule(rule):
+                removed.append(int(rule.get("priority", "0")))
+                block.remove(rule)
+        if len(block.findall(f"{{{MAIN}}}cfRule")) == 0:
+            root.remove(block)
+    if not removed:
+        return
+    # Undo the shift made when ours were added; robust to Excel having renumbered meanwhile.
+    for rule in _all_rules(root):
+        priority = int(rule.get("priority", "0"))
+        rule.set("priority", str(priority - sum(1 for p in removed if p < priority)))
+    book.package.touch(part)
+
+
+def _remove_notes(book: _Book, part: str) -> None:
+    rels = _Rels(book.package, part)
+    comments_rel = next(iter(rels.of_type(RT_COMMENTS)), None)
+    comments_part = rels.target(comments_rel) if comments_rel is not None else None
+    if comments_part is None or not book.package.has(comments_part):
+        return
+    if NOTE_AUTHOR.encode() not in book.package.data(comments_part):
+        return
+    root = book.package.xml(comments_part)
+    cells = _remove_our_comments(root)
+    if cells is None:
+        return
+    book.package.touch(comments_part)
+    if root.find(f"{{{MAIN}}}commentList/{{{MAIN}}}comment") is None:
+        assert comments_rel is not None
+        book.package.delete(comments_part)
+        book.types.remove_override(comments_part)
+        rels.remove(comments_rel)
+    _remove_vml_notes(book, part, rels, cells)
+
+
+def _remove_our_comments(root: etree._Element) -> set[tuple[int, int]] | None:
+    """Drop xlcheck's comments and its author; the (row, col) of the dropped ones, zero-based."""
+    authors = root.find(f"{{{MAIN}}}authors")
+    if authors is None:
+        return None
+    names = [a.text or "" for a in authors.findall(f"{{{MAIN}}}author")]
+    if NOTE_AUTHOR not in names:
+        return None
+    ours = str(names.index(NOTE_AUTHOR))
+    cells = set()
+    for comment in root.iterfind(f"{{{MAIN}}}commentList/{{{MAIN}}}comment"):
+        if comment.get("authorId") == ours:
+            cell = _parse_cell(comment.get("ref", ""))
+            if cell:
+                cells.add((cell[0] - 1, cell[1] - 1))
+            _detach(comment)
+    authors.remove(authors.findall(f"{{{MAIN}}}author")[int(ours)])
+    for comment in root.iterfind(f"{{{MAIN}}}commentList/{{{MAIN}}}comment"):
+        author = int(comment.get("authorId", "0"))
+        if author > int(ours):
+            comment.set("authorId", str(author - 1))
+    return cells
+
+
+def _remove_vml_notes(book: _Book, part: str, rels: _Rels, cells: set[tuple[int, int]]) -> None:
+    vml_rel, vml_part = _legacy_drawing(book, part, rels)
+    if vml_rel is None or vml_part is None:
+        return
+    data = book.package.data(vml_part)
+
+    def keep(match: re.Match[bytes]) -> bytes:
+        return b"" if _vml_note_cell(match.group(0)) in cells else match.group(0)
+
+    data = _VML_SHAPE_RE.sub(keep, data)
+    if _VML_ANY_SHAPE_RE.search(data):
+        book.package.put(vml_part, data)
+        return
+    # No note or control left: the drawing goes, and with it the sheet's pointer to it.
+    book.package.delete(vml_part)
+    book.types.remove_override(vml_part)
+    book.types.drop_default_if_unused("vml")
+    rels.remove(vml_rel)
+    root = book.package.xml(part)
+    legacy = root.find(f"{{{MAIN}}}legacyDrawing")
+    if legacy is not None:
+        root.remove(legacy)
+        book.package.touch(part)
+
+
+def _vml_note_cell(shape: bytes) -> tuple[int, int] | None:
+    if not _VML_NOTE_RE.search(shape):
+        return None
+    row, col = _VML_ROW_RE.search(shape), _VML_COL_RE.search(shape)
+    if not row or not col:
+        return None
+    return int(row.group(1)), int(col.group(1))
+
+
+def _legacy_drawing(book: _Book, part: str, rels: _Rels) -> tuple[etree._Element | None, str | None]:
+    legacy = book.package.xml(part).find(f"{{{MAIN}}}legacyDrawing")
+    rel = rels.get(legacy.get(f"{{{REL}}}id")) if legacy is not None else None
+    target = rels.target(rel) if rel is not None else None
+    if target is None or not book.package.has(target):
+        return None, None
+    return rel, target
+
+
+def _drop_unused_dxfs(book: _Book) -> None:
+    """Drop trailing dxfs that are ours and no longer used, so clean restores styles.xml."""
+    styles = next((book.rels.target(r) for r in book.rels.of_type(RT_STYLES)), None)
+    if not styles or not book.package.has(styles) or b"<dxfs" not in book.package.data(styles):
+        return
+    dxfs = book.package.xml(styles).find(f"{{{MAIN}}}dxfs")
+    if dxfs is None:
+        return
+    items = dxfs.findall(f"{{{MAIN}}}dxf")
+    if not items or _our_dxf_severity(items[-1]) is None:
+        return
+    used = {int(m) for name in book.package.parts() if name.lower().endswith(".xml")
+            for m in _DXF_REF_RE.findall(book.package.data(name))}
+    while items and _our_dxf_severity(items[-1]) is not None and len(items) - 1 not in used:
+        dxfs.remove(items.pop())
+    if items:
+        dxfs.set("count", str(len(items)))
+    else:
+        _detach(dxfs)
+    book.package.touch(styles)
+
+
+# --------------------------------------------------------------------------------------------
+# Adding marks
+
+
+def _mark_sheet(book: _Book, sheet: _Sheet, marks: list[CellMark]) -> None:
+    assert sheet.part is not None
+    root = book.package.xml(sheet.part)
+    targets = _targets(root, marks)
+    if not targets:
+        return
+    _add_rules(book, root, targets)
+    _add_notes(book, sheet.part, targets)
+    book.package.touch(sheet.part)
+
+
+def _add_rules(book: _Book, root: etree._Element, targets: list[_Target]) -> None:
+    by_severity: dict[Severity, list[str]] = {}
+    for target in targets:
+        by_severity.setdefault(target.severity, []).append(target.ref)
+    ordered = sorted(by_severity, key=lambda s: -s.rank)
+    # Ours get priorities 1..n so they win over the person's own rules, which move up by n.
+    for rule in _all_rules(root):
+        rule.set("priority", str(int(rule.get("priority", "0")) + len(ordered)))
+    for priority, severity in enumerate(ordered, 1):
+        block = _sub(root, "conditionalFormatting", WORKSHEET_ORDER,
+                     sqref=" ".join(by_severity[severity]))
+        rule = _sub(block, "cfRule", type="expression", dxfId=str(_dxf_id(book, severity)),
+                    priority=str(priority))
+        _sub(rule, "formula").text = MARK_FORMULA
+
+
+def _our_dxf_severity(dxf: etree._Element) -> Severity | None:
+    """The severity a dxf is the mark of, if it is exactly one of ours."""
+    children = [el for el in dxf if isinstance(el.tag, str)]
+    if [_local(el) for el in children] != ["font", "fill"]:
+        return None
+    font, fill = children
+    colours = [el for el in font if isinstance(el.tag, str)]
+    pattern = [el for el in fill if isinstance(el.tag, str)]
+    if len(colours) != 1 or _local(colours[0]) != "color" or len(pattern) != 1:
+        return None
+    bg = [el for el in pattern[0] if isinstance(el.tag, str)]
+    if len(bg) != 1 or _local(bg[0]) != "bgColor":
+        return None
+    key = ((colours[0].get("rgb") or "").upper(), (bg[0].get("rgb") or "").upper())
+    return next((s for s in Severity if (FONT[s], FILL[s]) == key), None)
+
+
+def _dxf_id(book: _Book, severity: Severity) -> int:
+    styles = book.styles_part()
+    root = book.package.xml(styles)
+    dxfs = root.find(f"{{{MAIN}}}dxfs")
+    if dxfs is None:
+        dxfs = _sub(root, "dxfs", STYLESHEET_ORDER)
+    items = dxfs.findall(f"{{{MAIN}}}dxf")
+    for index, dxf in enumerate(items):
+        if _our_dxf_severity(dxf) is severity:
+            return index
+    dxf = _sub(dxfs, "dxf")
+    _sub(_sub(dxf, "font"), "color", rgb=FONT[severity])
+    _sub(_sub(_sub(dxf, "fill"), "patternFill"), "bgColor", rgb=FILL[severity])
+    dxfs.set("count", str(len(items) + 1))
+    book.package.touch(styles)
+    return len(items)
+
+
+def _add_notes(book: _Book, part: str, targets: list[_Target]) -> None:
+    rels = _Rels(book.package, part)
+    comments_part, root = _comments_part(book, part, rels)
+    taken = {c.get("ref", "").upper() for c in root.iterfind(f"{{{MAIN}}}commentList/{{{MAIN}}}comment")}
+    # A person's own note on a cell wins; the fill and the summary sheet still show ours.
+    fresh = [t for t in targets if t.ref not in taken]
+    if not fresh:
+        return
+    authors = root.find(f"{{{MAIN}}}authors")
+    if authors is None:
+        authors = etree.SubElement(root, f"{{{MAIN}}}authors")
+        root.insert(0, authors)
+    names = [a.text for a in authors.findall(f"{{{MAIN}}}author")]
+    if NOTE_AUTHOR not in names:
+        _sub(authors, "author").text = NOTE_AUTHOR
+        names.append(NOTE_AUTHOR)
+    author_id = str(names.index(NOTE_AUTHOR))
+    comment_list = root.find(f"{{{MAIN}}}commentList")
+    if comment_list is None:
+        comment_list = _sub(root, "commentList")
+        authors.addnext(comment_list)
+    for target in fresh:
+        comment = _sub(comment_list, "comment", ref=target.ref, authorId=author_id, shapeId="0")
+        text = _sub(_sub(comment, "text"), "t")
+        text.text = _CONTROL_RE.sub("", target.note)
+        text.set(XML_SPACE, "preserve")
+    book.package.touch(comments_part)
+    _add_vml_notes(book, part, rels, fresh)
+
+
+def _comments_part(book: _Book, part: str, rels: _Rels) -> tuple[str, etree._Element]:
+    for rel in rels.of_type(RT_COMMENTS):
+        target = rels.target(rel)
+        if target and book.package.has(target):
+            return target, book.package.xml(target)
+    comments_part = _new_part_name(book.package, "xl/comments{}.xml")
+    root = _new_root("comments", MAIN)
+    book.package.put_xml(comments_part, root)
+    rels.add(RT_COMMENTS, comments_part)
+    book.types.add_override(comments_part, CT_COMMENTS)
+    return comments_part, root
+
+
+def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[_Target]) -> None:
+    _, vml_part = _legacy_drawing(book, part, rels)
+    if vml_part is not None:
+        # Merge into the person's drawing; our shapes declare their own prefixes since theirs
+        # may be bound differently (openpyxl writes ns0:, ns1:).
+        data = book.package.data(vml_part)
+        shapes = b""
+        if b"_x0000_t202" not in data:
+            shapes += _VML_SHAPETYPE % _VML_NS
+        ids = [int(i) for i in _VML_SHAPE_ID_RE.findall(data)]
+        first = max(ids, default=1024) + 1
+        shapes += b"".join(_vml_shape(t, first + i, _VML_NS) for i, t in enumerate(targets))
+        end = data.rfind(b"</xml>")
+        end = end if end >= 0 else data.rfind(b"</")
+        book.package.put(vml_part, data[:end] + shapes + data[end:])
+        return
+    vml_part = _new_part_name(book.package, "xl/drawings/vmlDrawing{}.vml")
+    block = _free_idmap_block(book.package)
+    shapes = b"".join(_vml_shape(t, block * 1024 + 1 + i, b"") for i, t in enumerate(targets))
+    book.package.put(vml_part, _vml_document(block, shapes))
+    book.types.ensure_default("vml", CT_VML)
+    rid = rels.add(RT_VML, vml_part)
+    root = book.package.xml(part)
+    legacy = root.find(f"{{{MAIN}}}legacyDrawing")
+    if legacy is None:
+        legacy = _sub(root, "legacyDrawing", WORKSHEET_ORDER)
+    _set_rid(legacy, rid)
+
+
+def _free_idmap_block(package: _Package) -> int:
+    """A shape-id block (o:idmap) no other VML drawing in the workbook uses."""
+    used: set[int] = set()
+    for name in package.parts():
+        if name.lower().endswith(".vml"):
+            for match in _VML_IDMAP_RE.findall(package.data(name)):
+                used.update(int(n) for n in re.findall(rb"\d+", match))
+    block = 1
+    while block in used:
+        block += 1
+    return block
+
+
+def _vml_document(block: int, shapes: bytes) -> bytes:
+    return (b"<xml " + _VML_NS + b"><o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\""
+            + str(block).encode() + b"\"/></o:shapelayout>" + _VML_SHAPETYPE % b"" + shapes
+            + b"</xml>")
+
+
+def _vml_shape(target: _Target, shape_id: int, ns: bytes) -> bytes:
+    """One hidden note box, the minimal form Excel and LibreOffice accept (as Excel writes it)."""
+    row, col = target.row - 1, target.col - 1
+    lines = target.note.count("\n") + 1
+    height = min(3 + 2 * lines, 16)
+    anchor = f"{col + 1}, 15, {max(row - 1, 0)}, 10, {col + 5}, 15, {max(row - 1, 0) + height}, 4"
+    return (
+        f'<v:shape {ns.decode() + " " if ns else ""}id="_x0000_s{shape_id}" type="#_x0000_t202" '
+        f'style="position:absolute;margin-left:60pt;margin-top:2pt;width:240pt;'
+        f'height:{height * 15}pt;z-index:{shape_id % 1024};visibility:hidden" '
+        'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
+        '<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+        '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+        f"<x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
+        f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
+    ).encode()
+
+
+# --------------------------------------------------------------------------------------------
+# The summary sheet
+
+
+def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
+    sheets = book.sheets
+    name = _free_sheet_name({s.name.casefold() for s in sheets})
+    part = _new_part_name(book.package, "xl/worksheets/sheet{}.xml")
+    link_names = {s.name: s.name for s in sheets if s.part is not None}
+    link_names.update({s.name.casefold(): s.name for s in sheets if s.part is not None})
+    book.package.put(part, _summary_xml(report, file_name, link_names))
+    book.types.add_override(part, CT_WORKSHEET)
+    rid = book.rels.add(RT_WORKSHEET, part)
+    sheet_id = max((int(s.element.get("sheetId", "0")) for s in sheets), default=0) + 1
+    element = _sub(book.sheets_el, "sheet", name=name, sheetId=str(sheet_id))
+    book.sheets_el.insert(0, element)
+    _set_rid(element, rid)
+    _ensure_book_view(book)
+    book.shift_sheet_indices(0, +1)
+
+
+def _free_sheet_name(taken: set[str]) -> str:
+    # A person's own sheet of that name is theirs; ours steps aside.
+    name, number = SUMMARY_SHEET, 1
+    while name.casefold() in taken:
+        number += 1
+        name = f"{SUMMARY_SHEET}({number})"
+    return name
+
+
+def _ensure_book_view(book: _Book) -> None:
+    """Without a workbookView the first sheet would open; keep the user's sheet the active one."""
+    views = book.root.find(f"{{{MAIN}}}bookViews")
+    if views is None:
+        views = _sub(book.root, "bookViews", WORKBOOK_ORDER)
+    if views.find(f"{{{MAIN}}}workbookView") is None:
+        _sub(views, "workbookView")
+
+
+def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) -> bytes:
+    rows = summary_rows(report.findings)
+    red = FONT[Severity.ERROR]
+    head = [
+        _row(1, [_text_cell("A1", f"{SUMMARY_MARKER}：{file_name}", bold=True)]),
+        _row(2, [_text_cell("A2", verdict(report), bold=True, colour=None if report.ok else red)]),
+        _row(3, [_text_cell("A3", describe(report))]),
+        _row(5, [_text_cell(f"{_col_letters(i)}5", str(v), bold=True)
+                 for i, v in enumerate(SUMMARY_HEADER, 1)]),
+    ]
+    body, links = [], []
+    for index, row in enumerate(rows, 6):
+        link = _link_location(row.link, sheet_names)
+        cells = []
+        for col, value in enumerate(row.values, 1):
+            ref = f"{_col_letters(col)}{index}"
+            linked = link is not None and col == len(SUMMARY_HEADER)
+            cells.append(_value_cell(ref, value, linked))
+            if linked:
+                links.append(f'<hyperlink ref="{ref}" location={quoteattr(str(link))} '
+                             f"display={quoteattr(_clean(str(value)))}/>")
+        body.append(_row(index, cells))
+    last = 5 + len(rows)
+    cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                   for i, w in enumerate(SUMMARY_WIDTHS, 1))
+    tab = red if not report.ok else (FONT[Severity.WARNING] if report.findings else "FF00B050")
+    xml = (
+        f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+        f'<sheetPr><tabColor rgb="{tab}"/></sheetPr><dimension ref="A1:E{last}"/>'
+        '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/>'
+        f"<cols>{cols}</cols><sheetData>{''.join(head + body)}</sheetData>"
+        + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
+        + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        "</worksheet>"
+    )
+    return XML_DECL + xml.encode("utf-8")
+
+
+def _link_location(link: tuple[str, str] | None, sheet_names: dict[str, str]) -> str | None:
+    if link is None:
+        return None
+    sheet = sheet_names.get(link[0]) or sheet_names.get(link[0].casefold())
+    if sheet is None or _parse_cell(link[1]) is None:
+        return None
+    quoted = sheet.replace("'", "''")
+    return f"'{quoted}'!{link[1].replace('$', '').upper()}"
+
+
+def _clean(text: str) -> str:
+    return _CONTROL_RE.sub("", text)
+
+
+def _row(number: int, cells: Iterable[str]) -> str:
+    return f'<row r="{number}">{"".join(cells)}</row>'
+
+
+def _value_cell(ref: str, value: object, linked: bool) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<c r="{ref}"><v>{value}</v></c>'
+    if linked:
+        return _text_cell(ref, str(value), colour=_LINK_COLOUR, underline=True)
+    return _text_cell(ref, str(value))
+
+
+def _text_cell(ref: str, text: str, *, bold: bool = False, colour: str | None = None,
+               underline: bool = False) -> str:
+    """An inline string; bold and colour go in the run so styles.xml stays untouched."""
+    props = ("<b/>" if bold else "") + ("<u/>" if underline else "")
+    props += f'<color rgb="{colour}"/>' if colour else ""
+    body = f'<t xml:space="preserve">{escape(_clean(text))}</t>'
+    if props:
+        body = f"<r><rPr>{props}</rPr>{body}</r>"
+    return f'<c r="{ref}" t="inlineStr"><is>{body}</is></c>'
