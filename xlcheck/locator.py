@@ -309,14 +309,16 @@ def _find_year(book: Workbook, index: _Index) -> tuple[int | None, str | None, s
     """The report year from a 报告年度 cell or from the title, and the unit named in the title."""
     for label in ("报告年度", "年度"):
         for s, r, c in index.find(label):
-            value = book.sheets[s].value(r, c + 1)
+            # the label is often merged over two cells: the year is the first filled cell to its right
+            col, value = next(((cc, v) for cc in range(c + 1, c + 4)
+                               if (v := book.sheets[s].value(r, cc)) not in ("", None)), (c + 1, ""))
             text = normalize(value) if isinstance(value, str) else value
             try:
                 year = int(float(str(text).rstrip("年度")))
             except ValueError:
                 continue
             if 1990 < year < 2100:
-                return year, cell_ref(book.sheets[s].name, r, c + 1), None
+                return year, cell_ref(book.sheets[s].name, r, col), None
     for sheet in book.sheets:
         for r, c, norm in sheet.texts:
             if "政府信息公开" in norm and "报告" in norm and (match := _YEAR_IN_TITLE.search(norm)):

@@ -21,7 +21,9 @@ def render_text(reports: Sequence[Report], stream: IO[str], written: dict[str, s
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=stream, highlight=False, soft_wrap=False)
+    # Piped output is read by grep and by people in wide log viewers: do not wrap it at 80 columns.
+    width = None if stream.isatty() else 240
+    console = Console(file=stream, highlight=False, soft_wrap=False, width=width)
     written = written or {}
     for report in reports:
         console.rule(f"[bold]{report.path}")

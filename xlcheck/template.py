@@ -75,6 +75,7 @@ class _Writer:
 def build_template(layout: Layout, path: str | os.PathLike[str]) -> None:
     """Write the blank standard workbook of ``layout`` to ``path``."""
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
@@ -84,7 +85,7 @@ def build_template(layout: Layout, path: str | os.PathLike[str]) -> None:
     width = 3 + len(layout.table("t3").blocks[0].columns)
     width = max(width, len(layout.table("t4").blocks[0].columns))
     w.label(1, 1, "政府信息公开工作年度报告", to_col=width, bold=True)
-    ws.cell(1, 1).font = ws.cell(1, 1).font.copy(size=16, bold=True)
+    ws.cell(1, 1).font = Font(size=16, bold=True)
     w.label(2, 1, "填报单位")
     w.value(2, 2, "count", to_col=3)
     ws.cell(2, 2).number_format = "@"

@@ -17,6 +17,7 @@ Every mark is recognisable on a later run, which removes it before adding new on
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import posixpath
@@ -97,6 +98,7 @@ STYLESHEET_ORDER = (
 )
 
 _CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
+_RANGE_RE = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7}):\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 _SUMMARY_NAME_RE = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DXF_REF_RE = re.compile(rb'[dD]xfId="(\d+)"')
@@ -172,6 +174,8 @@ class _Package:
         self._lower = {name.lower(): name for name in members}
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
+        # Worksheets parsed without their cell data: the bytes before and after the parsed tail.
+        self._spliced: dict[str, tuple[bytes, bytes]] = {}
 
     @classmethod
     def read(cls, src: str | os.PathLike[str]) -> _Package:
@@ -211,12 +215,37 @@ class _Package:
         name = self.name(part)
         if name is None:
             raise KeyError(part)
+        assert name not in self._spliced, "a worksheet is read with sheet_tail()"
         if name not in self._trees:
-            try:
-                self._trees[name] = etree.fromstring(self.members[name], _parser())
-            except etree.XMLSyntaxError as exc:
-                raise WriteError(f"{self.path.name} 的 {name} 不是有效的 XML：{exc}") from exc
+            self._trees[name] = self._parse(name, self.members[name])
         return self._trees[name]
+
+    def sheet_tail(self, part: str) -> etree._Element:
+        """A worksheet's root holding only the elements after ``sheetData``, parsed once.
+
+        Cell data is most of a sheet's bytes and xlcheck never changes it, so it stays bytes and is
+        spliced back on saving; parsing it would cost more than all the rest of the work together.
+        Falls back to the whole part when the part cannot be split safely.
+        """
+        name = self.name(part)
+        if name is None:
+            raise KeyError(part)
+        if name in self._trees:
+            return self._trees[name]
+        data = self.members[name]
+        split = _split_sheet(data)
+        if split is None:
+            return self.xml(name)
+        start_tag, cut, close = split
+        self._trees[name] = self._parse(name, start_tag + data[cut:])
+        self._spliced[name] = (data[:cut], data[close:])
+        return self._trees[name]
+
+    def _parse(self, name: str, data: bytes) -> etree._Element:
+        try:
+            return etree.fromstring(data, _parser())
+        except etree.XMLSyntaxError as exc:
+            raise WriteError(f"{self.path.name} 的 {name} 不是有效的 XML：{exc}") from exc
 
     def touch(self, part: str) -> None:
         name = self.name(part)
@@ -235,6 +264,7 @@ class _Package:
         self.members[name] = data
         self._lower[name.lower()] = name
         self._trees.pop(name, None)
+        self._spliced.pop(name, None)
         self._dirty.discard(name)
 
     def delete(self, part: str) -> None:
@@ -244,6 +274,7 @@ class _Package:
         del self.members[name]
         del self._lower[name.lower()]
         self._trees.pop(name, None)
+        self._spliced.pop(name, None)
         self._dirty.discard(name)
 
     def parts(self) -> list[str]:
@@ -252,7 +283,14 @@ class _Package:
     def _serialise(self, name: str) -> None:
         root = self._trees[name]
         body = etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-        self.members[name] = XML_DECL + body
+        if name in self._spliced:
+            head, close = self._spliced[name]
+            # Keep the original bytes up to sheetData's end; replace only the root's later children.
+            inner = b"" if body.endswith(b"/>") and len(root) == 0 and not root.text else (
+                body[body.index(b">") + 1 : body.rindex(b"</")])
+            self.members[name] = head + inner + close
+        else:
+            self.members[name] = XML_DECL + body
         self._dirty.discard(name)
 
     def write(self, dst: str | os.PathLike[str]) -> None:
@@ -296,6 +334,27 @@ class _Package:
             info.external_attr = old.external_attr
             info.create_system = old.create_system
         return info
+
+
+_SHEET_START_RE = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
+_SHEET_DATA_END_RE = re.compile(rb"</(?:\w+:)?sheetData\s*>|<(?:\w+:)?sheetData\s*/>")
+_ENCODING_RE = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*encoding\s*=\s*["']([\w.-]+)["']""")
+
+
+def _split_sheet(data: bytes) -> tuple[bytes, int, int] | None:
+    """(root start tag, offset just past sheetData, offset of the root's end tag), or None."""
+    encoding = _ENCODING_RE.match(data)
+    if encoding and encoding.group(1).lower() not in (b"utf-8", b"utf8"):
+        return None
+    start = _SHEET_START_RE.search(data)
+    if start is None or start.group(0).endswith(b"/>"):
+        return None
+    # "</sheetData>" cannot occur in cell text (a '<' there is always escaped).
+    end = _SHEET_DATA_END_RE.search(data, start.end())
+    close = data.rfind(b"</")
+    if end is None or close < end.end():
+        return None
+    return start.group(0), end.end(), close
 
 
 def _file_mode(target: Path, src: Path) -> int:
@@ -608,6 +667,7 @@ def _new_part_name(package: _Package, pattern: str) -> str:
 # Cell references
 
 
+@functools.lru_cache(maxsize=1024)
 def _col_index(letters: str) -> int:
     index = 0
     for ch in letters:
@@ -633,12 +693,13 @@ def _parse_cell(ref: str) -> tuple[int, int] | None:
 
 
 def _merged_ranges(sheet_root: etree._Element) -> list[tuple[int, int, int, int]]:
+    # Report templates merge hundreds of ranges; one regex per range keeps this well under 1 ms.
     out = []
     for merge in sheet_root.iterfind(f"{{{MAIN}}}mergeCells/{{{MAIN}}}mergeCell"):
-        first, _, last = merge.get("ref", "").partition(":")
-        a, b = _parse_cell(first), _parse_cell(last or first)
-        if a and b:
-            out.append((min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])))
+        match = _RANGE_RE.match(merge.get("ref", ""))
+        if match:
+            c1, r1, c2, r2 = match.groups()
+            out.append((int(r1), _col_index(c1), int(r2), _col_index(c2)))
     return out
 
 
@@ -707,7 +768,9 @@ def _remove_marks(book: _Book) -> None:
 def _is_our_summary(book: _Book, sheet: _Sheet) -> bool:
     if sheet.part is None or not _SUMMARY_NAME_RE.fullmatch(sheet.name):
         return False
-    first = book.package.xml(sheet.part).find(f"{{{MAIN}}}sheetData/{{{MAIN}}}row")
+    # Parsed aside, not cached: the package reads worksheets with sheet_tail().
+    sheet_root = etree.fromstring(book.package.data(sheet.part), _parser())
+    first = sheet_root.find(f"{{{MAIN}}}sheetData/{{{MAIN}}}row")
     if first is None or first.get("r", "1") != "1":
         return False
     cell = first.find(f"{{{MAIN}}}c")
@@ -760,7 +823,7 @@ def _all_rules(root: etree._Element) -> list[etree._Element]:
 
 
 def _remove_rules(book: _Book, part: str) -> None:
-    root = book.package.xml(part)
+    root = book.package.sheet_tail(part)
     removed: list[int] = []
     for block in root.findall(f"{{{MAIN}}}conditionalFormatting"):
         for rule in block.findall(f"{{{MAIN}}}cfRule"):
@@ -841,7 +904,7 @@ def _remove_vml_notes(book: _Book, part: str, rels: _Rels, cells: set[tuple[int,
     book.types.remove_override(vml_part)
     book.types.drop_default_if_unused("vml")
     rels.remove(vml_rel)
-    root = book.package.xml(part)
+    root = book.package.sheet_tail(part)
     legacy = root.find(f"{{{MAIN}}}legacyDrawing")
     if legacy is not None:
         root.remove(legacy)
@@ -858,7 +921,7 @@ def _vml_note_cell(shape: bytes) -> tuple[int, int] | None:
 
 
 def _legacy_drawing(book: _Book, part: str, rels: _Rels) -> tuple[etree._Element | None, str | None]:
-    legacy = book.package.xml(part).find(f"{{{MAIN}}}legacyDrawing")
+    legacy = book.package.sheet_tail(part).find(f"{{{MAIN}}}legacyDrawing")
     rel = rels.get(legacy.get(f"{{{REL}}}id")) if legacy is not None else None
     target = rels.target(rel) if rel is not None else None
     if target is None or not book.package.has(target):
@@ -894,7 +957,7 @@ def _drop_unused_dxfs(book: _Book) -> None:
 
 def _mark_sheet(book: _Book, sheet: _Sheet, marks: list[CellMark]) -> None:
     assert sheet.part is not None
-    root = book.package.xml(sheet.part)
+    root = book.package.sheet_tail(sheet.part)
     targets = _targets(root, marks)
     if not targets:
         return
@@ -1019,7 +1082,7 @@ def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[_Target]) 
     book.package.put(vml_part, _vml_document(block, shapes))
     book.types.ensure_default("vml", CT_VML)
     rid = rels.add(RT_VML, vml_part)
-    root = book.package.xml(part)
+    root = book.package.sheet_tail(part)
     legacy = root.find(f"{{{MAIN}}}legacyDrawing")
     if legacy is None:
         legacy = _sub(root, "legacyDrawing", WORKSHEET_ORDER)
