@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import corpus
 import pytest
 
-import corpus
 import xlcheck
 from xlcheck.findings import Report
 

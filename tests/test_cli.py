@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import corpus
 import pytest
 
-import corpus
 from xlcheck.cli import main
 
 

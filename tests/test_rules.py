@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import corpus
 import openpyxl
 import pytest
 
-import corpus
 import xlcheck
 from xlcheck import Severity
 from xlcheck.findings import Finding

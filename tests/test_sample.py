@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import corpus
 import pytest
 
-import corpus
 import xlcheck
 from xlcheck import Severity
 

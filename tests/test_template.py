@@ -59,7 +59,8 @@ def test_template_labels_are_verbatim() -> None:
     ws = openpyxl.load_workbook(TEMPLATES / "2021.xlsx").worksheets[0]
     texts = {c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
     for label in ("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "3.危及“三安全一稳定”",
-                  "本年收费金额（单位：万元）", "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+                  "本年收费金额（单位：万元）",
+                  "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
                   "未经复议直接起诉", "第二十条第（八）项"):
         assert any(label in t for t in texts), label
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .document import build_document
 from .findings import Report
-from .locator import NotAReport, locate
+from .locator import NotAReportError, locate
 from .plugins import Registry, default_registry
 from .reader import ReadError, Workbook, read_workbook
 from .rules import run_rule
@@ -37,7 +37,7 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
     report = Report(book.path)
     try:
         located = locate(book, registry.layouts, year)
-    except NotAReport as exc:
+    except NotAReportError as exc:
         report.error = f"{Path(book.path).name}：{exc}"
         return report
     report.format = located.layout.format

@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="校验工作簿 (check workbooks)", epilog=_EPILOG,
                            formatter_class=argparse.RawDescriptionHelpFormatter,
-                           description="校验一个或多个工作簿；默认在原文件旁写出标注副本 NAME.checked.xlsx，原文件不改动。")
+                           description="校验一个或多个工作簿；默认在原文件旁写出标注副本 NAME.checked.xlsx，"
+                                       "原文件不改动。")
     check.add_argument("files", nargs="+", metavar="FILE", help=".xlsx / .xlsm 工作簿 (workbooks)")
     check.add_argument("--format", choices=("text", "json"), default="text",
                        help="输出格式：text 表格（默认），json 供脚本使用 (output format)")
@@ -111,7 +112,7 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if report.error is None and not args.no_annotate:
             try:
                 written[report.path] = str(annotate(report, args.output))
-            except Exception as exc:  # noqa: BLE001 - a failed copy must not stop the other files
+            except Exception as exc:  # a failed copy must not stop the other files
                 failed_writes = True
                 print(f"xlcheck: {path}：无法写出标注副本 (annotated copy not written): {exc}", file=sys.stderr)
     if args.format == "json":
@@ -139,7 +140,7 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     table = Table(title=f"规则集 {args.rules}：{registry.rulesets[args.rules].title}")
     for name in ("编号", "级别", "适用格式", "说明", "来源"):
         table.add_column(name, overflow="fold")
-    for rule, plugin, origin in rules:
+    for rule, _plugin, origin in rules:
         severity = rule.severity.label if rule.enabled else "关闭"
         table.add_row(rule.id, severity, "、".join(rule.formats) or "全部", rule.description,
                       origin if origin == args.rules or args.rules == "national" else f"{origin}")
@@ -166,7 +167,7 @@ def _clean(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     try:
         clean(args.file, args.output)
-    except Exception as exc:  # noqa: BLE001 - any failure is reported in one line
+    except Exception as exc:  # any failure is reported in one line
         print(f"xlcheck: {args.file}：{exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     print(f"已写出去掉标注的副本：{args.output}")

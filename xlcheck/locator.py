@@ -29,7 +29,7 @@ MIN_SIMILARITY = 0.6
 _YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)年")
 
 
-class NotAReport(Exception):
+class NotAReportError(Exception):
     """The workbook holds none of the report tables."""
 
 
@@ -81,7 +81,7 @@ class _Index:
 
 @functools.lru_cache(maxsize=32)
 def _labels(layout: Layout) -> frozenset[str]:
-    out = set()
+    out: set[str] = set()
     for table in layout.tables:
         for block in table.blocks:
             out.update(normalize(x) for x in (block.heading, *(c.label for c in block.columns)) if x)
@@ -101,7 +101,7 @@ def choose_layout(book: Workbook, layouts: Sequence[Layout], year: int | None = 
 
 
 def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -> Located:
-    """Find every value cell of the best-fitting layout; raise NotAReport when no table is there."""
+    """Find every value cell of the best-fitting layout; raise NotAReportError when no table is there."""
     index = _Index(book.sheets)
     found_year, year_ref, unit = _find_year(book, index)
     layout = choose_layout(book, layouts, year or found_year)
@@ -111,7 +111,7 @@ def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -
         locator = _TABLE_LOCATORS[table.key]
         found_any |= locator(index, table, located)
     if not found_any:
-        raise NotAReport("不是政府信息公开工作年度报告：找不到表二、表三、表四中的任何一张表 "
+        raise NotAReportError("不是政府信息公开工作年度报告：找不到表二、表三、表四中的任何一张表 "
                          "(not an annual report workbook: none of the report tables was found)")
     _foreign_labels(index, layouts, located)
     return located
@@ -167,9 +167,9 @@ def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
         if not labels:
             continue
         label_col, leaf = labels[-1]
-        i = official.get(leaf)
-        if i is not None and i not in matched:
-            matched[i] = r
+        found = official.get(leaf)
+        if found is not None and found not in matched:
+            matched[found] = r
         else:
             pending.append((r, label_col, leaf))
     explained: set[int] = set()
@@ -245,9 +245,9 @@ def _locate_block(index: _Index, table: Table, block: Block, where: tuple[int, i
             located.issues.append(Issue("S2", "missing", f"表{table.number}“{block.heading}”缺少“{row.label}”一行"))
     cols: dict[str, int] = {}
     for column in block.columns:
-        hits = [cc for ss, rr, cc in index.find(column.label) if ss == s and top <= rr < end]
-        if hits:
-            cols[column.key] = hits[0]
+        header = [cc for ss, rr, cc in index.find(column.label) if ss == s and top <= rr < end]
+        if header:
+            cols[column.key] = header[0]
         elif block.merged_value and rows:
             cols[column.key] = min(cc for _, cc in rows.values()) + 1
         else:
@@ -282,11 +282,11 @@ def _locate_t4(index: _Index, table: Table, located: Located) -> bool:
     subs: dict[str, tuple[int, int]] = {}
     for column in block.columns:
         group, _ = column.key.split(".")
-        hits = [(rr, cc) for ss, rr, cc in index.find(column.label)
-                if ss == s and top <= rr <= top + 4 and cc >= starts.get(group, left)
-                and all(cc < starts[g] for g in order if starts[g] > starts.get(group, left))]
-        if group in starts and hits:
-            subs[column.key] = min(hits, key=lambda h: h[1])
+        under = [(rr, cc) for ss, rr, cc in index.find(column.label)
+                 if ss == s and top <= rr <= top + 4 and cc >= starts.get(group, left)
+                 and all(cc < starts[g] for g in order if starts[g] > starts.get(group, left))]
+        if group in starts and under:
+            subs[column.key] = min(under, key=lambda h: h[1])
         else:
             located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{column.group}·{column.label}”列"))
     if not subs:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import cast
 
 import pluggy
 
@@ -73,11 +74,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     layouts = [layout for result in pm.hook.xlcheck_layouts() for layout in result]
     rulesets: dict[str, RuleSet] = {}
     for impl in pm.hook.xlcheck_rulesets.get_hookimpls():
-        for ruleset in impl.function():
-            if not ruleset.plugin:
-                ruleset = RuleSet(ruleset.name, ruleset.title, ruleset.rules, ruleset.extends,
-                                  ruleset.overrides, impl.plugin_name)
-            rulesets[ruleset.name] = ruleset
+        contributed = cast(list[RuleSet], impl.function())
+        for ruleset in contributed:
+            rulesets[ruleset.name] = ruleset if ruleset.plugin else replace(ruleset, plugin=impl.plugin_name)
     return Registry(pm, layouts, rulesets)
 
 
