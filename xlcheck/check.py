@@ -34,16 +34,17 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
     """Check values already read (from a file, or from an open workbook through xlwings)."""
     registry = registry or default_registry()
     compiled = registry.compiled(rules)
+    fields = registry.fields(rules)
     report = Report(book.path)
     try:
-        located = locate(book, registry.layouts, year)
+        located = locate(book, registry.layouts, year, fields)
     except NotAReportError as exc:
         report.error = f"{Path(book.path).name}：{exc}"
         return report
     report.format = located.layout.format
     report.year = year or located.year
-    report.unit = located.unit
-    document = build_document(located, registry.layouts, report.year)
+    report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit
+    document = build_document(located, registry.layouts, report.year, fields)
     for rule in compiled:
         if rule.rule.applies_to(report.format):
             report.findings.extend(_run(rule, document))

@@ -1,8 +1,8 @@
 """The ``xlcheck`` command.
 
 Exit codes scripts rely on: 0 every file checked and no error found; 1 an error-severity finding in
-some file; 2 the command line is wrong; 3 some file could not be checked (or its annotated copy
-could not be written).
+some file; 2 the command line (or the plugin set-up) is wrong; 3 some file could not be checked, or
+its annotated copy could not be written.
 """
 
 from __future__ import annotations
@@ -10,6 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .findings import Report
+    from .plugins import Registry
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
 
@@ -18,9 +23,11 @@ _EPILOG = """\
 3 有文件无法校验 (a file could not be checked)
 
 示例 (examples):
-  xlcheck check 年度报告.xlsx                  校验并在旁边写出 年度报告.checked.xlsx
+  xlcheck check 年度报告.xlsx                  校验，并在旁边写出 年度报告.checked.xlsx
   xlcheck check *.xlsx --no-annotate --format json
+  xlcheck check 年度报告.xlsx --rules guangdong  按广东规则集校验
   xlcheck template 2021 -o 空白模板.xlsx
+  xlcheck rules --rules guangdong
 """
 
 
@@ -30,43 +37,59 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"xlcheck: 命令行有误 (usage error): {message}\n")
 
 
+class UsageError(Exception):
+    """A command line that parses but cannot be carried out (unknown rule set or output format)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xlcheck", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="校验政府信息公开工作年度报告的 Excel 表格，并把每个问题标注在单元格上。\n"
                                  "Check government information disclosure annual report workbooks.",
                      epilog=_EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    plugin_opts = argparse.ArgumentParser(add_help=False)
+    plugin_opts.add_argument("-p", "--plugin", action="append", default=[], metavar="NAME",
+                             help="加载插件模块 NAME，或用 no:NAME 停用插件 NAME；可重复 "
+                                  "(load plugin module NAME, or block plugin NAME with no:NAME)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = sub.add_parser("check", help="校验工作簿 (check workbooks)", epilog=_EPILOG,
+    check = sub.add_parser("check", help="校验工作簿 (check workbooks)", epilog=_EPILOG, parents=[plugin_opts],
                            formatter_class=argparse.RawDescriptionHelpFormatter,
                            description="校验一个或多个工作簿；默认在原文件旁写出标注副本 NAME.checked.xlsx，"
                                        "原文件不改动。")
     check.add_argument("files", nargs="+", metavar="FILE", help=".xlsx / .xlsm 工作簿 (workbooks)")
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="输出格式：text 表格（默认），json 供脚本使用 (output format)")
+    check.add_argument("--format", default="text", metavar="FORMAT",
+                       help="输出格式：text 表格（默认），json 供脚本使用，或插件提供的格式 (output format)")
     target = check.add_mutually_exclusive_group()
     target.add_argument("--output", "-o", metavar="PATH",
                         help="标注副本的路径（只校验一个文件时可用）(annotated copy path, one file only)")
     target.add_argument("--no-annotate", action="store_true", help="不写标注副本 (write no annotated copy)")
     check.add_argument("--year", type=int, metavar="YEAR", help="报告年度，覆盖从工作簿识别的年度 (report year)")
-    check.add_argument("--rules", default="national", metavar="NAME",
-                       help="规则集，默认 national 全国基线 (rule set)")
+    _rules_option(check)
 
-    rules = sub.add_parser("rules", help="列出规则 (list rules)",
-                           description="列出规则集中的每条规则：编号、级别、说明。")
-    rules.add_argument("--rules", default="national", metavar="NAME", help="规则集 (rule set)")
+    rules = sub.add_parser("rules", help="列出规则 (list rules)", parents=[plugin_opts],
+                           description="列出规则集实际执行的每条规则：编号、级别、说明，以及规则集新增或修改了哪些。")
+    _rules_option(rules)
 
-    template = sub.add_parser("template", help="生成空白标准模板 (write a blank template)",
-                              description="按官方格式生成空白标准工作簿。")
+    sub.add_parser("plugins", help="列出插件 (list plugins)", parents=[plugin_opts],
+                   description="列出已加载的插件：版本、来源、提供的格式和规则集；加载失败的插件及原因。")
+
+    template = sub.add_parser("template", help="生成空白标准模板 (write a blank template)", parents=[plugin_opts],
+                              description="按官方格式生成空白标准工作簿；规则集要求封面信息时一并生成。")
     template.add_argument("format", choices=("2019", "2021"), help="表格格式 (table format)")
     template.add_argument("--output", "-o", metavar="PATH", required=True, help="输出路径 (output path)")
+    _rules_option(template)
 
     clean = sub.add_parser("clean", help="清除标注 (remove xlcheck's marks)",
                            description="写出去掉 xlcheck 标注（填充、批注、校验结果表）的副本。")
     clean.add_argument("file", metavar="FILE")
     clean.add_argument("--output", "-o", metavar="PATH", required=True, help="输出路径 (output path)")
     return parser
+
+
+def _rules_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", default="national", metavar="NAME",
+                        help="规则集，默认 national 全国基线；其他规则集在全国基线之上执行 (rule set)")
 
 
 def _version() -> str:
@@ -81,9 +104,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    from .plugins import PluginError
+
     try:
         result: int = _COMMANDS[args.command](args, parser)
         return result
+    except (PluginError, UsageError) as exc:
+        print(f"xlcheck: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("已中断 (interrupted)", file=sys.stderr)
         return 130
@@ -91,70 +119,114 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _registry(args: argparse.Namespace) -> Registry:
+    from .plugins import load, set_default_registry
+
+    options: list[str] = getattr(args, "plugin", [])
+    blocked = [p.removeprefix("no:") for p in options if p.startswith("no:")]
+    modules = [p for p in options if not p.startswith("no:")]
+    registry = load(blocked=blocked, modules=modules)
+    set_default_registry(registry)
+    return registry
+
+
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .annotate import annotate
     from .check import check
-    from .output import render_json, render_text
-    from .plugins import PluginError, default_registry
 
     if args.output and len(args.files) > 1:
         parser.error("--output 只能用于一个文件 (--output takes one file)")
-    try:
-        registry = default_registry()
-        registry.compiled(args.rules)
-    except PluginError as exc:
-        print(f"xlcheck: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    reports, written, failed_writes = [], {}, False
-    for path in args.files:
+    registry = _registry(args)
+    if args.format not in registry.output_formats:
+        raise UsageError(f"没有输出格式 {args.format}；可用：{'、'.join(registry.output_formats)} (unknown format)")
+    registry.compiled(args.rules)
+    reports: list[Report] = []
+    failed_writes = False
+    for path in _progress(args.files):
         report = check(path, rules=args.rules, year=args.year, registry=registry)
         reports.append(report)
         if report.error is None and not args.no_annotate:
-            try:
-                written[report.path] = str(annotate(report, args.output))
-            except Exception as exc:  # a failed copy must not stop the other files
-                failed_writes = True
-                print(f"xlcheck: {path}：无法写出标注副本 (annotated copy not written): {exc}", file=sys.stderr)
-    if args.format == "json":
-        render_json(reports, sys.stdout)
-    else:
-        render_text(reports, sys.stdout, written)
+            failed_writes |= not _annotate(report, args.output)
+    registry.output_formats[args.format].render(reports, sys.stdout)
     if failed_writes or any(r.error is not None for r in reports):
         return EXIT_UNREADABLE
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
+
+
+def _annotate(report: Report, output: str | None) -> bool:
+    from .annotate import annotate
+
+    try:
+        report.annotated = str(annotate(report, output))
+    except Exception as exc:  # a failed copy must not stop the other files
+        print(f"xlcheck: {report.path}：无法写出标注副本 (annotated copy not written): {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _progress(files: Sequence[str]) -> Sequence[str]:
+    """The files, with a progress bar on a terminal when there are several."""
+    if len(files) < 2 or not sys.stderr.isatty():
+        return files
+    from rich.progress import track
+
+    return list(track(files, description="校验中 (checking)", console=_stderr_console(), transient=True))
+
+
+def _stderr_console() -> object:
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .plugins import PluginError, default_registry
-    from .rules import effective_rules
-
-    registry = default_registry()
-    try:
-        rules = effective_rules(args.rules, registry.rulesets)
-    except KeyError:
-        print(f"xlcheck: {PluginError(args.rules)} 没有这个规则集 (unknown rule set)", file=sys.stderr)
-        return EXIT_USAGE
-    table = Table(title=f"规则集 {args.rules}：{registry.rulesets[args.rules].title}")
+    registry = _registry(args)
+    rules, fields = registry.effective(args.rules)
+    ruleset = registry.rulesets[args.rules]
+    table = Table(title=f"规则集 {ruleset.name}：{ruleset.title}")
     for name in ("编号", "级别", "适用格式", "说明", "来源"):
         table.add_column(name, overflow="fold")
-    for rule, _plugin, origin in rules:
+    for item in rules:
+        rule = item.rule
         severity = rule.severity.label if rule.enabled else "关闭"
-        table.add_row(rule.id, severity, "、".join(rule.formats) or "全部", rule.description,
-                      origin if origin == args.rules or args.rules == "national" else f"{origin}")
+        origin = item.added_by
+        if args.rules != "national" and item.added_by != "national":
+            origin = f"新增：{item.added_by}"
+        if item.changed_by:
+            origin += f"（修改：{item.changed_by}）"
+        table.add_row(rule.id, severity, "、".join(rule.formats) or "全部", rule.description, origin)
+    console = Console(highlight=False)
+    console.print(table)
+    if fields:
+        console.print("封面信息 (cover fields): " + "、".join(f.label for f in fields))
+    return EXIT_OK
+
+
+def _plugins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    registry = _registry(args)
+    table = Table(title="已加载的插件 (plugins)")
+    for name in ("插件", "版本", "来源", "提供", "状态"):
+        table.add_column(name, overflow="fold")
+    for info in registry.plugins:
+        status = f"[red]{info.error}[/]" if info.error else "[green]正常[/]"
+        table.add_row(info.name, info.version, info.source, "\n".join(info.contributes), status)
     Console(highlight=False).print(table)
     return EXIT_OK
 
 
 def _template(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .plugins import default_registry
     from .template import build_template
 
-    layout = next(x for x in default_registry().layouts if x.format == args.format)
+    registry = _registry(args)
+    layout = next(x for x in registry.layouts if x.format == args.format)
+    fields = registry.fields(args.rules)
     try:
-        build_template(layout, args.output)
+        build_template(layout, args.output, fields)
     except OSError as exc:
         print(f"xlcheck: 无法写出 {args.output}：{exc.strerror} (cannot write)", file=sys.stderr)
         return EXIT_UNREADABLE
@@ -174,7 +246,7 @@ def _clean(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"check": _check, "rules": _rules, "template": _template, "clean": _clean}
+_COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "template": _template, "clean": _clean}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,6 +12,7 @@ from typing import Any
 
 from .layout import Layout
 from .locator import Located
+from .rules import LabeledField
 
 
 @lru_cache(maxsize=32)
@@ -19,7 +20,8 @@ def _field_info(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
     return ({k: f.label for k, f in layout.fields.items()}, {k: f.kind for k, f in layout.fields.items()})
 
 
-def build_document(located: Located, layouts: Sequence[Layout], year: int | None) -> dict[str, Any]:
+def build_document(located: Located, layouts: Sequence[Layout], year: int | None,
+                   fields: Sequence[LabeledField] = ()) -> dict[str, Any]:
     labels, kinds = _field_info(located.layout)
     return {
         "meta": {
@@ -33,7 +35,8 @@ def build_document(located: Located, layouts: Sequence[Layout], year: int | None
         "labels": labels,
         "kinds": kinds,
         "layouts": tuple(layouts),
-        # plain fields that plugins add (a cover block): dotted path -> name / cell
-        "field_names": {},
-        "field_refs": {},
+        "cover": {key: value for key, (value, _) in located.cover.items()},
+        # how messages name plain fields (a cover block) and where they are: dotted path -> name / cell
+        "field_names": {f"cover.{f.key}": f.label for f in fields},
+        "field_refs": {f"cover.{key}": ref for key, (_, ref) in located.cover.items()},
     }

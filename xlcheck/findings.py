@@ -64,7 +64,10 @@ class Report:
     year: int | None = None
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    #: the unit named in the workbook (title or 填报单位), when found
     unit: str | None = None
+    #: where the annotated copy was written, when it was
+    annotated: str | None = None
 
     @property
     def ok(self) -> bool:

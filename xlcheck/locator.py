@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .labels import normalize, similarity
 from .layout import Block, Layout, Table
 from .reader import Sheet, Workbook, cell_ref
+from .rules import LabeledField
 from .values import CellValue, parse
 
 #: documented drift of official labels, normalised; anything else that differs is "non-standard"
@@ -56,6 +57,8 @@ class Located:
     year: int | None = None
     year_ref: str | None = None
     unit: str | None = None
+    #: cover fields: key -> (value as text, cell)
+    cover: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 class _Index:
@@ -100,8 +103,10 @@ def choose_layout(book: Workbook, layouts: Sequence[Layout], year: int | None = 
     return max(layouts, key=score)
 
 
-def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -> Located:
-    """Find every value cell of the best-fitting layout; raise NotAReportError when no table is there."""
+def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None,
+           fields: Sequence[LabeledField] = ()) -> Located:
+    """Find every value cell of the best-fitting layout and the cover ``fields``; raise
+    NotAReportError when no table is there."""
     index = _Index(book.sheets)
     found_year, year_ref, unit = _find_year(book, index)
     layout = choose_layout(book, layouts, year or found_year)
@@ -114,7 +119,27 @@ def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -
         raise NotAReportError("不是政府信息公开工作年度报告：找不到表二、表三、表四中的任何一张表 "
                          "(not an annual report workbook: none of the report tables was found)")
     _foreign_labels(index, layouts, located)
+    _locate_fields(index, fields, located)
     return located
+
+
+def _locate_fields(index: _Index, fields: Sequence[LabeledField], located: Located) -> None:
+    for fld in fields:
+        hits = index.find(fld.label)
+        if not hits:
+            continue
+        s, r, c = hits[0]
+        sheet = index.sheets[s]
+        # the label is often merged over two cells: the value is the first filled cell to its right
+        col = next((cc for cc in range(c + 1, c + 5) if sheet.value(r, cc) not in ("", None)), c + 1)
+        located.cover[fld.key] = (_as_text(sheet.value(r, col)), cell_ref(sheet.name, r, col))
+
+
+def _as_text(value: object) -> str:
+    """A cover value as text: codes typed as numbers (440103) must not read as "440103.0"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value).strip()
 
 
 def _put(located: Located, index: _Index, key: str, s: int, r: int, c: int) -> None:

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import IO
 
 from .findings import Report, Severity
 from .marks import describe, verdict
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """A console output format: ``render(reports, stream)`` writes one run's reports."""
+
+    name: str
+    description: str
+    render: Callable[[Sequence[Report], IO[str]], None]
+
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -17,14 +28,13 @@ def render_json(reports: Sequence[Report], stream: IO[str]) -> None:
     stream.write("\n")
 
 
-def render_text(reports: Sequence[Report], stream: IO[str], written: dict[str, str] | None = None) -> None:
+def render_text(reports: Sequence[Report], stream: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     # Piped output is read by grep and by people in wide log viewers: do not wrap it at 80 columns.
     width = None if stream.isatty() else 240
     console = Console(file=stream, highlight=False, soft_wrap=False, width=width)
-    written = written or {}
     for report in reports:
         console.rule(f"[bold]{report.path}")
         if report.error is not None:
@@ -40,8 +50,8 @@ def render_text(reports: Sequence[Report], stream: IO[str], written: dict[str, s
             console.print(table)
         style = "bold red" if not report.ok else "bold green"
         console.print(f"[{style}]{verdict(report)}[/]")
-        if report.path in written:
-            console.print(f"已写出标注副本：{written[report.path]}")
+        if report.annotated:
+            console.print(f"已写出标注副本：{report.annotated}")
     console.print(summary_line(reports))
 
 

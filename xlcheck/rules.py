@@ -41,6 +41,8 @@ CERBERUS_MESSAGES = {
     cerberus_errors.UNALLOWED_VALUE.code: "{field}“{value}”不在可选范围内（{constraint}）",
     cerberus_errors.MIN_LENGTH.code: "{field}“{value}”太短",
     cerberus_errors.MAX_LENGTH.code: "{field}“{value}”太长",
+    # the only custom error without a message of its own is xl_checksum's
+    cerberus_errors.CUSTOM.code: "{field}“{value}”的校验位不正确",
 }
 
 
@@ -66,16 +68,56 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class LabeledField:
+    """A single value written beside its label somewhere in the workbook, such as a cover block's
+    填报单位. The value is the first filled cell to the right of the label; rules see it as
+    ``cover.<key>`` (a string, "" when the cell is empty; absent when the label is not there)."""
+
+    key: str
+    label: str
+    #: what a person should write, shown in the blank template
+    hint: str = ""
+
+
+@dataclass(frozen=True)
 class RuleSet:
-    """A named list of rules. A set that ``extends`` another runs on top of it: it may add rules and
-    change (``overrides``: rule id -> ``{"severity": ...}`` or ``{"enabled": False}``) the rules below."""
+    """A named list of rules. A set that ``extends`` another runs on top of it: it adds ``rules``, and
+    ``overrides`` (rule id -> ``{"severity": "error"}``, ``{"enabled": False}``, ``{"message": ...}``)
+    change the rules below it. ``fields`` are cover fields the set's rules read from the workbook."""
 
     name: str
     title: str
     rules: tuple[Rule, ...] = ()
     extends: str | None = None
     overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    fields: tuple[LabeledField, ...] = ()
     plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Additions to an existing rule set from another plugin: more rules, fields and overrides,
+    applied to ``target`` (and so to every set that extends it)."""
+
+    target: str
+    rules: tuple[Rule, ...] = ()
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    fields: tuple[LabeledField, ...] = ()
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class EffectiveRule:
+    """A rule as a rule set runs it: which plugin defined it, which set added it, and which set or
+    plugin last changed it (empty when unchanged)."""
+
+    rule: Rule
+    plugin: str
+    added_by: str
+    changed_by: str = ""
+
+
+OVERRIDABLE = frozenset({"severity", "enabled", "message", "description"})
 
 
 class ReportValidator(cerberus.Validator):  # type: ignore[misc]
@@ -93,9 +135,13 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             'op': {'type': 'string', 'allowed': ['==', '>=', '<='], 'required': True},
             'right': {'type': ['list', 'number'], 'required': True},
             'each': {'type': 'dict', 'valuesrules': {'type': 'list'}},
-            'name': {'type': 'string'}}}
+            'name': {'type': 'string'},
+            'when': {'type': 'dict', 'valuesrules': {'type': 'list'}}}}
         """
         labels = self.root_document["labels"]
+        for path, wanted in constraint.get("when", {}).items():
+            if _lookup(self.root_document, path) not in wanted:
+                return
         for binding in _bindings(constraint.get("each", {})):
             left = _cells(value, constraint["left"], binding)
             if left is None or not left:
@@ -135,6 +181,15 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             if cell is not None and (message := check(cell, labels[key], kinds[key], constraint)):
                 self._hit(fld, message, (cell.ref,))
 
+    def _validate_xl_checksum(self, constraint: str, fld: str, value: Any) -> None:
+        """The value's check character is right; ``uscc``: 统一社会信用代码 (GB 32100-2015).
+
+        The rule's arguments are validated against this schema:
+        {'type': 'string', 'allowed': ['uscc']}
+        """
+        if isinstance(value, str) and value and not uscc_valid(value):
+            self._error(fld, cerberus_errors.CUSTOM, "checksum")
+
     def _validate_xl_structure(self, constraint: str, fld: str, value: Any) -> None:
         """Report the locator's structure issues that belong to one rule id.
 
@@ -158,6 +213,31 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         wanted = next((x for x in self.root_document["layouts"] if x.fits_year(year)), None)
         hint = f"，应使用 {wanted.name}" if wanted else ""
         self._hit(fld, f"报告年度为 {year} 年，但表格是 {layout.name}{hint}", value.get("cells", ()))
+
+
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_char(first17: str) -> str:
+    """The 18th character of a 统一社会信用代码 whose first 17 characters are given."""
+    total = sum(_USCC_CHARS.index(ch) * w for ch, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def uscc_valid(code: str) -> bool:
+    code = code.strip().upper()
+    return (len(code) == 18 and all(ch in _USCC_CHARS for ch in code)
+            and uscc_check_char(code[:17]) == code[17])
+
+
+def _lookup(document: Mapping[str, Any], path: str) -> Any:
+    node: Any = document
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
 
 
 def _bindings(each: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
@@ -274,10 +354,13 @@ def compile_rule(rule: Rule, plugin: str) -> CompiledRule:
         return CompiledRule(rule, plugin, None, f"规则定义有误：{exc}")
 
 
-def effective_rules(name: str, rulesets: Mapping[str, RuleSet]) -> list[tuple[Rule, str, str]]:
-    """The rules a rule set runs, base sets first, with overlays applied.
+def resolve(name: str, rulesets: Mapping[str, RuleSet], overlays: Sequence[Overlay] = ()
+            ) -> tuple[list[EffectiveRule], list[LabeledField]]:
+    """The rules and cover fields a rule set runs with: base sets first, each set's overrides applied
+    to what is below it, then the overlays other plugins contribute to that set.
 
-    Returns ``(rule, plugin, origin)`` where ``origin`` names the set that added or last changed it.
+    Raises KeyError for an unknown set and ValueError for a set that extends itself or an override
+    that changes something other than severity, enabled, message or description.
     """
     chain: list[RuleSet] = []
     current: str | None = name
@@ -288,22 +371,30 @@ def effective_rules(name: str, rulesets: Mapping[str, RuleSet]) -> list[tuple[Ru
             raise ValueError(f"rule set {current!r} extends itself")
         chain.insert(0, rulesets[current])
         current = rulesets[current].extends
-    merged: dict[str, tuple[Rule, str, str]] = {}
+    merged: dict[str, EffectiveRule] = {}
+    fields: dict[str, LabeledField] = {}
     for ruleset in chain:
-        for rule_id, change in ruleset.overrides.items():
-            if rule_id in merged:
-                rule, plugin, _ = merged[rule_id]
-                merged[rule_id] = (replace(rule, **_override_fields(change)), plugin, ruleset.name)
-        for rule in ruleset.rules:
-            merged[rule.id] = (rule, ruleset.plugin, ruleset.name)
-    return list(merged.values())
+        layers: list[RuleSet | Overlay] = [ruleset, *(o for o in overlays if o.target == ruleset.name)]
+        for layer in layers:
+            source = layer.name if isinstance(layer, RuleSet) else layer.plugin
+            for rule_id, change in layer.overrides.items():
+                if rule_id in merged:
+                    merged[rule_id] = replace(merged[rule_id], rule=_changed(merged[rule_id].rule, change),
+                                              changed_by=source)
+            for rule in layer.rules:
+                merged[rule.id] = EffectiveRule(rule, layer.plugin, source)
+            fields.update((f.key, f) for f in layer.fields)
+    return list(merged.values()), list(fields.values())
 
 
-def _override_fields(change: Mapping[str, Any]) -> dict[str, Any]:
+def _changed(rule: Rule, change: Mapping[str, Any]) -> Rule:
+    unknown = set(change) - OVERRIDABLE
+    if unknown:
+        raise ValueError(f"an override of {rule.id} may change only {sorted(OVERRIDABLE)}, not {sorted(unknown)}")
     out = dict(change)
     if "severity" in out:
         out["severity"] = Severity(out["severity"])
-    return out
+    return replace(rule, **out)
 
 
 def run_rule(compiled: CompiledRule, document: Mapping[str, Any]) -> list[Finding]:

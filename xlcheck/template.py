@@ -4,14 +4,18 @@ cells unlocked, marked and validated, the rest of the sheet protected so labels 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .layout import Block, Layout, Table
+from .rules import LabeledField
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 SHEET_TITLE = "年度报告"
+UNIT_LABEL = "填报单位"
+YEAR_LABEL = "报告年度"
 #: fill of the cells a person fills in
 INPUT_FILL = "FFFFF2CC"
 WIDTHS = {"A": 16, "B": 16, "C": 40}
@@ -32,6 +36,8 @@ class _Writer:
         self.input_fill = PatternFill("solid", fgColor=INPUT_FILL)
         self.unlocked = Protection(locked=False)
         self.validations: dict[str, object] = {}
+        #: field key -> cell, for filling the template in code (``xlcheck.testing``)
+        self.cells: dict[str, str] = {}
 
     def label(self, row: int, col: int, text: str, *, to_row: int | None = None, to_col: int | None = None,
               align_left: bool = False, bold: bool = False) -> None:
@@ -41,13 +47,17 @@ class _Writer:
             cell.font = self.bold
         self._box(row, col, to_row or row, to_col or col)
 
-    def value(self, row: int, col: int, kind: str, *, to_col: int | None = None) -> None:
+    def value(self, row: int, col: int, kind: str | None, key: str, *, to_col: int | None = None) -> None:
         cell = self.ws.cell(row, col)
+        self.cells[key] = f"{self.ws.title}!{cell.coordinate}"
         cell.fill = self.input_fill
         cell.protection = self.unlocked
         cell.alignment = self.center
         self._box(row, col, row, to_col or col)
-        self._validation(kind).add(cell.coordinate)  # type: ignore[attr-defined]
+        if kind is None:
+            cell.number_format = "@"
+        else:
+            self._validation(kind).add(cell.coordinate)  # type: ignore[attr-defined]
 
     def _box(self, row: int, col: int, to_row: int, to_col: int) -> None:
         for r in range(row, to_row + 1):
@@ -72,8 +82,11 @@ class _Writer:
         return self.validations[kind]
 
 
-def build_template(layout: Layout, path: str | os.PathLike[str]) -> None:
-    """Write the blank standard workbook of ``layout`` to ``path``."""
+def build_template(layout: Layout, path: str | os.PathLike[str], fields: Sequence[LabeledField] = ()
+                   ) -> dict[str, str]:
+    """Write the blank standard workbook of ``layout`` to ``path``, with a cover block for ``fields``
+    (the cover fields a rule set reads). Returns field key -> ``Sheet!A1`` of every value cell
+    (``cover.<key>`` for cover fields, ``year`` for the report year)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -86,12 +99,20 @@ def build_template(layout: Layout, path: str | os.PathLike[str]) -> None:
     width = max(width, len(layout.table("t4").blocks[0].columns))
     w.label(1, 1, "政府信息公开工作年度报告", to_col=width, bold=True)
     ws.cell(1, 1).font = Font(size=16, bold=True)
-    w.label(2, 1, "填报单位")
-    w.value(2, 2, "count", to_col=3)
-    ws.cell(2, 2).number_format = "@"
-    w.label(2, 4, "报告年度", to_col=5)
-    w.value(2, 6, "count")
-    row = 4
+    w.label(2, 1, UNIT_LABEL)
+    w.value(2, 2, None, "cover.unit_name", to_col=3)
+    w.label(2, 4, YEAR_LABEL, to_col=5)
+    w.value(2, 6, "count", "year")
+    row = 3
+    for fld in fields:
+        if fld.label == UNIT_LABEL:
+            continue
+        w.label(row, 1, fld.label)
+        w.value(row, 2, None, f"cover.{fld.key}", to_col=3)
+        if fld.hint:
+            ws.cell(row, 4, fld.hint).font = Font(color="FF808080", size=9)
+        row += 1
+    row += 1
     for table in layout.tables:
         ws.cell(row, 1, table.title).font = w.bold
         row += 1
@@ -108,6 +129,7 @@ def build_template(layout: Layout, path: str | os.PathLike[str]) -> None:
     ws.freeze_panes = None
     wb.properties.creator = "xlcheck"
     wb.save(os.fspath(path))
+    return w.cells
 
 
 def _table2(w: _Writer, table: Table, row: int) -> int:
@@ -132,7 +154,8 @@ def _t2_block(w: _Writer, block: Block, row: int) -> int:
         for i, column in enumerate(block.columns):
             kind = r.kind or column.kind or block.kind
             last = i == len(block.columns) - 1
-            w.value(row, 2 + i, kind, to_col=span if (block.merged_value or last) else None)
+            key = f"t2.{block.key}.{r.key}.{column.key}"
+            w.value(row, 2 + i, kind, key, to_col=span if (block.merged_value or last) else None)
     return row + 1
 
 
@@ -161,7 +184,7 @@ def _table3(w: _Writer, table: Table, row: int) -> int:
         depth = len(r.parents)
         w.label(row + i, 1 + depth, r.label, to_col=_T3_LABEL_COLS, align_left=depth == 2)
         for j, column in enumerate(block.columns):
-            w.value(row + i, first + j, column.kind or block.kind)
+            w.value(row + i, first + j, column.kind or block.kind, f"t3.{r.key}.{column.key}")
     return row + len(block.rows)
 
 
@@ -180,7 +203,7 @@ def _table4(w: _Writer, table: Table, row: int) -> int:
         w.label(row if not nested else row + 1, cols[0], label, to_row=row + 1, to_col=cols[-1])
     for i, column in enumerate(block.columns):
         w.label(row + 2, 1 + i, column.label)
-        w.value(row + 3, 1 + i, column.kind or block.kind)
+        w.value(row + 3, 1 + i, column.kind or block.kind, f"t4.{column.key}")
     return row + 4
 
 

@@ -73,6 +73,9 @@ CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comme
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 
+#: Every member is held in memory; refuse zip bombs long before that hurts.
+MAX_UNPACKED = 512 * 1024 * 1024
+
 XML_DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
 
 # Child order Excel insists on (CT_Worksheet, CT_Workbook, CT_Stylesheet); a wrong order makes it
@@ -187,6 +190,8 @@ class _Package:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 infos = {info.filename: info for info in zf.infolist() if not info.is_dir()}
+                if sum(info.file_size for info in infos.values()) > MAX_UNPACKED:
+                    raise WriteError(f"{path.name} 解压后过大，不像是一份年度报告工作簿")
                 members = {name: zf.read(name) for name in infos}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, RuntimeError,
                 NotImplementedError, zlib.error) as exc:
@@ -313,7 +318,8 @@ class _Package:
             os.replace(tmp, target)
         except OSError as exc:
             _unlink_quietly(tmp)
-            raise WriteError(f"无法写入 {target.name}：{exc.strerror or exc}") from exc
+            hint = "（文件可能正在 Excel 或 WPS 中打开）" if isinstance(exc, PermissionError) else ""
+            raise WriteError(f"无法写入 {target.name}：{exc.strerror or exc}{hint}") from exc
         except BaseException:
             _unlink_quietly(tmp)
             raise
