@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  "Check government information disclosure annual report workbooks.",
                      epilog=_EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    plugin_opts = argparse.ArgumentParser(add_help=False)
+    plugin_opts = _Parser(add_help=False)
     plugin_opts.add_argument("-p", "--plugin", action="append", default=[], metavar="NAME",
                              help="加载插件模块 NAME，或用 no:NAME 停用插件 NAME；可重复 "
                                   "(load plugin module NAME, or block plugin NAME with no:NAME)")
@@ -163,19 +163,14 @@ def _annotate(report: Report, output: str | None) -> bool:
     return True
 
 
-def _progress(files: Sequence[str]) -> Sequence[str]:
+def _progress(files: Sequence[str]) -> Iterable[str]:
     """The files, with a progress bar on a terminal when there are several."""
     if len(files) < 2 or not sys.stderr.isatty():
         return files
+    from rich.console import Console
     from rich.progress import track
 
-    return list(track(files, description="校验中 (checking)", console=_stderr_console(), transient=True))
-
-
-def _stderr_console() -> object:
-    from rich.console import Console
-
-    return Console(stderr=True)
+    return track(files, description="校验中 (checking)", console=Console(stderr=True), transient=True)
 
 
 def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

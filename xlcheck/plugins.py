@@ -8,6 +8,7 @@ points (name the ones wanted with ``-p MODULE``); ``-p no:NAME`` blocks one.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.metadata
 import os
@@ -105,11 +106,11 @@ def load(*, autoload: bool | None = None, blocked: Iterable[str] = (), modules: 
             if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
                 continue
             info = PluginInfo(ep.name, *_distribution(ep))
-            _load_and_register(pm, infos, lambda ep=ep: ep.load(), ep.name, info)
+            _load_and_register(pm, infos, ep.load, ep.name, info)
     for module in modules:
         if not pm.is_blocked(module) and not pm.has_plugin(module):
             info = PluginInfo(module, source="命令行 -p (command line)")
-            _load_and_register(pm, infos, lambda m=module: importlib.import_module(m), module, info)
+            _load_and_register(pm, infos, functools.partial(importlib.import_module, module), module, info)
     for plugin in extra:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         _register(pm, infos, plugin, name, PluginInfo(name, source="测试 (registered in code)"))
@@ -143,7 +144,8 @@ def _register(pm: pluggy.PluginManager, infos: list[PluginInfo], plugin: object,
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"插件 {name} 实现了不存在的钩子，请检查拼写 (unknown hook in plugin {name}): {exc}") from None
+        raise PluginError(f"插件 {name} 实现了不存在的钩子，请检查拼写 "
+                          f"(unknown hook in plugin {name}): {exc}") from None
 
 
 def _collect(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
