@@ -136,7 +136,8 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             'right': {'type': ['list', 'number'], 'required': True},
             'each': {'type': 'dict', 'valuesrules': {'type': 'list'}},
             'name': {'type': 'string'},
-            'when': {'type': 'dict', 'valuesrules': {'type': 'list'}}}}
+            'when': {'type': 'dict', 'valuesrules': {'type': 'list'}},
+            'note': {'type': 'string'}}}
         """
         labels = self.root_document["labels"]
         for path, wanted in constraint.get("when", {}).items():
@@ -161,6 +162,8 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             right_label = (show(right_sum) if not right else _side(right, labels, constraint.get("name", "")))
             message = _compare_message(constraint["op"], left_label, left_sum, right_label, right_sum,
                                        bool(right))
+            if "note" in constraint:
+                message += f"（{constraint['note']}）"
             self._hit(fld, message, _involved(left) + _involved(right or []))
 
     def _validate_xl_values(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:

@@ -19,6 +19,12 @@ T3_RESULTS = ["public", "partial", *(f"withheld_{i}" for i in range(1, 9)),
 T3_ROWS = ["new", "carried_over", *T3_RESULTS, "total", "carry_forward"]
 T4_GROUPS = ["review", "direct", "after"]
 
+#: 行政层级: who may make 规章 (《立法法》: State Council departments, provinces, districted cities,
+#: autonomous prefectures) and who may not. Provincial plugins read the level from their cover block.
+RULE_MAKING_LEVELS = ("国务院部门", "省级人民政府", "设区的市级人民政府", "自治州人民政府")
+OTHER_LEVELS = ("县级人民政府", "乡镇人民政府（街道办事处）", "省级政府部门", "市级政府部门", "县级政府部门")
+LEVELS = RULE_MAKING_LEVELS + OTHER_LEVELS
+
 RULES = (
     Rule("S1", ERROR, "报告年度与表格格式一致：2020 年及以前用 2019 版，2021 年起用 2021 版；不混用两版的栏目",
          {"meta": {"xl_format_year": True}, "issues": {"xl_structure": "S1"}}),
@@ -59,6 +65,14 @@ RULES = (
                                     "each": {"block": ["art20_5", "art20_6", "art20_8"],
                                              "row": ["licensing", "other_services", "penalty", "enforcement",
                                                      "fees"]}}}}, formats=("2019",)),
+    # Needs the unit's level, which the national tables do not carry: a provincial set that reads a
+    # 行政层级 cover field (``cover.level``, one of LEVELS) switches it on.
+    Rule("T2-LVL", WARNING,
+         "县级及以下人民政府和政府部门（国务院部门除外）不制定规章，表二“规章”应为 0（需要行政层级）",
+         {"values": {"xl_compare": {"left": ["t2.art20_1.regulations.{col}"], "op": "<=", "right": 0,
+                                    "each": {"col": ["made", "published", "total_public", "repealed", "in_force"]},
+                                    "when": {"cover.level": list(OTHER_LEVELS)},
+                                    "note": "县级及以下人民政府和政府部门不制定规章"}}}, enabled=False),
 )
 
 
