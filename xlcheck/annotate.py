@@ -14,6 +14,29 @@ def default_output(path: str | os.PathLike[str]) -> Path:
     return source.with_name(f"{source.stem}.checked{source.suffix.lower()}")
 
 
+def backup_path(path: str | os.PathLike[str]) -> Path:
+    """A free name beside ``path`` for its backup: ``report.backup.xlsx``, ``report.backup-2.xlsx``, …"""
+    source = Path(path)
+    candidate = source.with_name(f"{source.stem}.backup{source.suffix}")
+    n = 2
+    while candidate.exists():
+        candidate = source.with_name(f"{source.stem}.backup-{n}{source.suffix}")
+        n += 1
+    return candidate
+
+
+def annotate_in_place(report: Report) -> tuple[Path, Path]:
+    """Mark the checked workbook itself, after copying it to a backup; return (workbook, backup)."""
+    import shutil
+
+    from .writer import annotate as write
+
+    backup = backup_path(report.path)
+    shutil.copy2(report.path, backup)
+    write(report.path, report.path, report)
+    return Path(report.path), backup
+
+
 def annotate(report: Report, output: str | os.PathLike[str] | None = None) -> Path:
     """Write a copy of the checked workbook with every finding marked; return its path.
 

@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--output", "-o", metavar="PATH",
                         help="标注副本的路径（只校验一个文件时可用）(annotated copy path, one file only)")
     target.add_argument("--no-annotate", action="store_true", help="不写标注副本 (write no annotated copy)")
+    target.add_argument("--in-place", action="store_true",
+                        help="直接标注原文件，先在旁边保存备份 NAME.backup.xlsx (mark the file itself, after a backup)")
     check.add_argument("--year", type=int, metavar="YEAR", help="报告年度，覆盖从工作簿识别的年度 (report year)")
     _rules_option(check)
 
@@ -145,18 +147,22 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         report = check(path, rules=args.rules, year=args.year, registry=registry)
         reports.append(report)
         if report.error is None and not args.no_annotate:
-            failed_writes |= not _annotate(report, args.output)
+            failed_writes |= not _annotate(report, args.output, args.in_place)
     registry.output_formats[args.format].render(reports, sys.stdout)
     if failed_writes or any(r.error is not None for r in reports):
         return EXIT_UNREADABLE
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
 
 
-def _annotate(report: Report, output: str | None) -> bool:
-    from .annotate import annotate
+def _annotate(report: Report, output: str | None, in_place: bool) -> bool:
+    from .annotate import annotate, annotate_in_place
 
     try:
-        report.annotated = str(annotate(report, output))
+        if in_place:
+            marked, backup = annotate_in_place(report)
+            report.annotated = f"{marked}（原文件已备份为 {backup.name}）"
+        else:
+            report.annotated = str(annotate(report, output))
     except Exception as exc:  # a failed copy must not stop the other files
         print(f"xlcheck: {report.path}：无法写出标注副本 (annotated copy not written): {exc}", file=sys.stderr)
         return False

@@ -51,7 +51,7 @@ def render_text(reports: Sequence[Report], stream: IO[str]) -> None:
         style = "bold red" if not report.ok else "bold green"
         console.print(f"[{style}]{verdict(report)}[/]")
         if report.annotated:
-            console.print(f"已写出标注副本：{report.annotated}")
+            console.print(f"标注已写入：{report.annotated}")
     console.print(summary_line(reports))
 
 
