@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from .document import build_document
-from .findings import Report
+from .findings import Finding, Report, split_cell_ref
 from .locator import NotAReportError, locate
 from .plugins import Registry, default_registry
 from .reader import ReadError, Workbook, read_workbook
@@ -45,10 +45,20 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
     report.year = year or located.year
     report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit
     document = build_document(located, registry.layouts, report.year, fields)
+    order = {sheet.name: i for i, sheet in enumerate(book.sheets)}
     for rule in compiled:
         if rule.rule.applies_to(report.format):
-            report.findings.extend(_run(rule, document))
+            # Cerberus sorts its errors by message; people read a rule's findings in sheet order
+            report.findings.extend(sorted(run_rule(rule, document), key=lambda f: _position(f, order)))
     return report
 
 
-_run = run_rule
+def _position(finding: Finding, order: dict[str, int]) -> tuple[int, int, int]:
+    if not finding.cells:
+        return (-1, 0, 0)
+    sheet, cell = split_cell_ref(finding.cells[0])
+    letters = cell.rstrip("0123456789")
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return (order.get(sheet, len(order)), int(cell[len(letters):] or 0), col)
