@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 from .check import check
 from .findings import Finding, Report, Severity
 from .hookspecs import hookimpl
-from .rules import Rule, RuleSet
+from .rules import LabeledField, Overlay, Rule, RuleSet
 
 __version__ = "0.1.0"
 
-__all__ = ["Finding", "Report", "Rule", "RuleSet", "Severity", "annotate", "check", "hookimpl"]
+__all__ = ["Finding", "LabeledField", "Overlay", "Report", "Rule", "RuleSet", "Severity", "annotate", "check",
+           "hookimpl"]
 
 if TYPE_CHECKING:
     from .annotate import annotate
@@ -28,4 +29,7 @@ def __getattr__(name: str) -> Any:
     if name == "annotate":
         from .annotate import annotate as fn
         return fn
+    if name == "main":  # the Excel add-in xlcheck.xlam runs RunPython "import xlcheck;xlcheck.main()"
+        from .excel import check_main
+        return check_main
     raise AttributeError(name)

@@ -9,7 +9,7 @@ field in messages. Field keys join the table, block, row and column keys with do
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
@@ -105,7 +105,6 @@ class Layout:
     tables: tuple[Table, ...]
     #: labels that only occur in other formats; finding one in a workbook of this format is S1
     foreign_labels: tuple[str, ...] = ()
-    extras: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:

@@ -84,6 +84,30 @@ def render_text(reports: Sequence[Report], stream: IO[str]) -> None:
     stream.write(summary_line(reports) + "\n")
 
 
+def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], stream: IO[str], *, flex: int,
+                 title: str = "") -> None:
+    """A plain table: every column padded, column ``flex`` wrapped to the terminal's width (not
+    wrapped when piped)."""
+    paint = _Painter(stream)
+    widths = [max(width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    total = shutil.get_terminal_size((120, 24)).columns if stream.isatty() else 0
+    fixed = sum(w + 2 for i, w in enumerate(widths) if i != flex)
+    room = max(20, total - fixed) if total else 0
+    if title:
+        stream.write(paint(title, "1") + "\n")
+    for n, row in enumerate([header, *rows]):
+        cells = [str(c) for c in row]
+        lines = _wrap(cells[flex], room) if room else [cells[flex]]
+        for k, line in enumerate(lines):
+            out = []
+            for i, cell in enumerate(cells):
+                text = line if i == flex else (cell if k == 0 else "")
+                out.append(text if i == len(cells) - 1 else _pad(text, min(widths[i], room) if i == flex and room
+                                                                  else widths[i]))
+            text = "  ".join(out).rstrip()
+            stream.write((paint(text, "1") if n == 0 else text) + "\n")
+
+
 def _table(report: Report, stream: IO[str], paint: _Painter, total: int) -> None:
     findings = sorted(report.findings, key=lambda f: -f.severity.rank)
     rule_w = max(width(_HEADER[1]), *(width(f.rule) for f in findings))

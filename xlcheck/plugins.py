@@ -112,6 +112,8 @@ def load(*, autoload: bool | None = None, blocked: Iterable[str] = (), modules: 
             info = PluginInfo(module, source="命令行 -p (command line)")
             _load_and_register(pm, infos, functools.partial(importlib.import_module, module), module, info)
     for plugin in extra:
+        if pm.is_registered(plugin):  # already loaded through its entry point
+            continue
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         _register(pm, infos, plugin, name, PluginInfo(name, source="测试 (registered in code)"))
     return _collect(pm, infos)

@@ -190,7 +190,8 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         The rule's arguments are validated against this schema:
         {'type': 'string', 'allowed': ['uscc']}
         """
-        if isinstance(value, str) and value and not uscc_valid(value):
+        # only a code of the right shape has a check character to verify; the shape is regex's job
+        if isinstance(value, str) and _uscc_shaped(value) and not uscc_valid(value):
             self._error(fld, cerberus_errors.CUSTOM, "checksum")
 
     def _validate_xl_structure(self, constraint: str, fld: str, value: Any) -> None:
@@ -228,10 +229,14 @@ def uscc_check_char(first17: str) -> str:
     return _USCC_CHARS[(31 - total % 31) % 31]
 
 
-def uscc_valid(code: str) -> bool:
+def _uscc_shaped(code: str) -> bool:
     code = code.strip().upper()
-    return (len(code) == 18 and all(ch in _USCC_CHARS for ch in code)
-            and uscc_check_char(code[:17]) == code[17])
+    return len(code) == 18 and all(ch in _USCC_CHARS for ch in code)
+
+
+def uscc_valid(code: str) -> bool:
+    """Whether a 统一社会信用代码 has 18 characters of the code's alphabet and the right check character."""
+    return _uscc_shaped(code) and uscc_check_char(code.strip().upper()[:17]) == code.strip().upper()[17]
 
 
 def _lookup(document: Mapping[str, Any], path: str) -> Any:
@@ -301,6 +306,9 @@ def _involved(cells: Sequence[CellValue]) -> tuple[str, ...]:
 def _check_count(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) -> str:
     if cell.status == "invalid":
         return f"{label}应填写数字，填写的是“{cell.raw}”"
+    if cell.status == "formula_uncached":
+        return (f"{label}是公式“{cell.formula}”，文件里没有保存计算结果，xlcheck 也无法计算（{cell.reason}）；"
+                "请在 Excel 或 WPS 中打开、保存后再校验")
     number = cell.number
     if number is None:
         return ""
@@ -326,6 +334,9 @@ def _check_text(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) ->
         return f"{label}“{cell.raw}”带有单位“{cell.unit}”，请只填写数字 {show(cell.number or 0)}"
     if cell.status == "text":
         return f"{label}“{cell.raw}”是以文本形式填写的数字，请改为数字格式"
+    if cell.status == "formula":
+        return (f"{label}是公式“{cell.formula}”，文件里没有保存计算结果（多为程序生成的文件），按公式算得 "
+                f"{show(cell.number or 0)}；请在 Excel 或 WPS 中打开、保存，让文件带上计算结果")
     return ""
 
 

@@ -9,9 +9,9 @@ installed) with two fixtures:
     cell blank); ``cover`` fills cover fields by key (``{"uscc": "..."}``).
 
 ``xlcheck_check``
-    ``run(path, *, plugins=(), rules="national", year=None)`` checks a workbook with the installed
-    plugins plus ``plugins`` (modules or objects with ``@hookimpl`` functions) registered for this
-    call only, and returns the ``Report``.
+    ``run(path, *, plugins=(), rules="national", year=None, blocked=())`` checks a workbook with the
+    installed plugins plus ``plugins`` (modules or objects with ``@hookimpl`` functions) registered for
+    this call only, less the installed plugins named in ``blocked``, and returns the ``Report``.
 """
 
 from __future__ import annotations
@@ -57,9 +57,10 @@ def write_report(path: str | os.PathLike[str], values: Mapping[str, Any] | None 
 
 
 def check_with(path: str | os.PathLike[str], *, plugins: Sequence[object] = (), rules: str = "national",
-               year: int | None = None) -> Report:
-    """Check ``path`` with the installed plugins plus ``plugins``, registered for this call only."""
-    return check(path, rules=rules, year=year, registry=load(extra=plugins))
+               year: int | None = None, blocked: Sequence[str] = ()) -> Report:
+    """Check ``path`` with the installed plugins plus ``plugins``, registered for this call only;
+    ``blocked`` names installed plugins to leave out (as ``-p no:NAME`` does)."""
+    return check(path, rules=rules, year=year, registry=load(extra=plugins, blocked=blocked))
 
 
 @pytest.fixture
