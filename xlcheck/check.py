@@ -9,7 +9,8 @@ from .document import build_document
 from .findings import Finding, Report, split_cell_ref
 from .locator import NotAReportError, locate
 from .plugins import Registry, default_registry
-from .reader import ReadError, Workbook, read_workbook
+from .marks import SUMMARY_MARKER
+from .reader import ReadError, Sheet, Workbook, read_workbook
 from .rules import run_rule
 
 DEFAULT_RULESET = "national"
@@ -33,6 +34,8 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
                    registry: Registry | None = None) -> Report:
     """Check values already read (from a file, or from an open workbook through xlwings)."""
     registry = registry or default_registry()
+    # an annotated copy's own summary sheet quotes labels and years; it is not part of the report
+    book = Workbook(book.path, [s for s in book.sheets if not _is_summary(s)])
     compiled = registry.compiled(rules)
     fields = registry.fields(rules)
     report = Report(book.path)
@@ -51,6 +54,11 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
             # Cerberus sorts its errors by message; people read a rule's findings in sheet order
             report.findings.extend(sorted(run_rule(rule, document), key=lambda f: _position(f, order)))
     return report
+
+
+def _is_summary(sheet: Sheet) -> bool:
+    first = sheet.value(0, 0)
+    return isinstance(first, str) and first.startswith(SUMMARY_MARKER)
 
 
 def _position(finding: Finding, order: dict[str, int]) -> tuple[int, int, int]:
