@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 from .labels import normalize, similarity
@@ -92,14 +92,16 @@ def _labels(layout: Layout) -> frozenset[str]:
     return frozenset(out)
 
 
-def choose_layout(book: Workbook, layouts: Sequence[Layout], year: int | None = None) -> Layout:
-    """The layout whose own labels (those no other layout has) the workbook carries most of."""
-    present = set(_Index(book.sheets).at)
+def choose_layout(present: Set[str], layouts: Sequence[Layout], year: int | None = None) -> Layout:
+    """The layout whose own labels (those no other layout has) the workbook's texts ``present`` carry
+    most of; a tie goes to the layout that fits the year, then to the newer one."""
     labels = {layout.format: _labels(layout) for layout in layouts}
+
     def score(layout: Layout) -> tuple[int, int, int]:
         others = set().union(*(v for k, v in labels.items() if k != layout.format))
         own = labels[layout.format] - others
         return (len(own & present), int(year is not None and layout.fits_year(year)), layout.first_year)
+
     return max(layouts, key=score)
 
 
@@ -109,7 +111,7 @@ def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None,
     NotAReportError when no table is there."""
     index = _Index(book.sheets)
     found_year, year_ref, unit = _find_year(book, index)
-    layout = choose_layout(book, layouts, year or found_year)
+    layout = choose_layout(index.at.keys(), layouts, year or found_year)
     located = Located(layout, year=found_year, year_ref=year_ref, unit=unit)
     found_any = False
     for table in layout.tables:
@@ -130,9 +132,18 @@ def _locate_fields(index: _Index, fields: Sequence[LabeledField], located: Locat
             continue
         s, r, c = hits[0]
         sheet = index.sheets[s]
-        # the label is often merged over two cells: the value is the first filled cell to its right
-        col = next((cc for cc in range(c + 1, c + 5) if sheet.value(r, cc) not in ("", None)), c + 1)
-        located.cover[fld.key] = (_as_text(sheet.value(r, col)), cell_ref(sheet.name, r, col))
+        col, value = _right_of(sheet, r, c)
+        located.cover[fld.key] = (_as_text(value), cell_ref(sheet.name, r, col))
+
+
+def _right_of(sheet: Sheet, r: int, c: int) -> tuple[int, object]:
+    """The value beside a label: the first filled cell to its right, since labels are often merged
+    over two or three cells; the cell just right of the label when all are empty."""
+    for col in range(c + 1, c + 5):
+        value = sheet.value(r, col)
+        if value not in ("", None):
+            return col, value
+    return c + 1, ""
 
 
 def _as_text(value: object) -> str:
@@ -238,8 +249,8 @@ def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
     return True
 
 
-def _has_values(sheet: Sheet, r: int, cols: object) -> bool:
-    return any(sheet.value(r, c) not in ("", None) for c in cols)  # type: ignore[attr-defined]
+def _has_values(sheet: Sheet, r: int, cols: Iterable[int]) -> bool:
+    return any(sheet.value(r, c) not in ("", None) for c in cols)
 
 
 # ── 表二 ─────────────────────────────────────────────────────────────────────────────────────────
@@ -334,9 +345,7 @@ def _find_year(book: Workbook, index: _Index) -> tuple[int | None, str | None, s
     """The report year from a 报告年度 cell or from the title, and the unit named in the title."""
     for label in ("报告年度", "年度"):
         for s, r, c in index.find(label):
-            # the label is often merged over two cells: the year is the first filled cell to its right
-            col, value = next(((cc, v) for cc in range(c + 1, c + 4)
-                               if (v := book.sheets[s].value(r, cc)) not in ("", None)), (c + 1, ""))
+            col, value = _right_of(book.sheets[s], r, c)
             text = normalize(value) if isinstance(value, str) else value
             try:
                 year = int(float(str(text).rstrip("年度")))
