@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import corpus
 import openpyxl
 import pytest
 
-import corpus
 import xlcheck
 from xlcheck.cli import main
 from xlcheck.marks import FILL, NOTE_AUTHOR, SUMMARY_SHEET
@@ -97,3 +97,14 @@ def test_default_copy_keeps_the_suffix(tmp_path: Path, suffix: str) -> None:
     corpus.write_report(path, "2021", corpus.consistent_values("2021", 1), year=2022)
     assert main(["check", str(path)]) == 0
     assert (tmp_path / f"r.checked{suffix}").exists()
+
+
+def test_python_api_check_then_annotate(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    import xlcheck.annotated_copy  # noqa: F401 - importing the module must not shadow the function
+
+    path, cells = xiaolou
+    report = xlcheck.check(path)
+    written = xlcheck.annotate(report)
+    assert written == path.with_name(path.stem + ".checked.xlsx") and written.exists()
+    assert cells["t3.total.natural"].split("!")[1] in marked(written)["Sheet1"]
+    assert xlcheck.annotate(report, tmp_path / "elsewhere.xlsx") == tmp_path / "elsewhere.xlsx"

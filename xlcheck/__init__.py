@@ -21,13 +21,13 @@ __all__ = ["Finding", "LabeledField", "Overlay", "Report", "Rule", "RuleSet", "S
            "hookimpl"]
 
 if TYPE_CHECKING:
-    from .annotate import annotate
+    from .annotated_copy import annotate
 
 
 def __getattr__(name: str) -> Any:
     # Writing needs lxml and openpyxl; a check-only run should not import them.
     if name == "annotate":
-        from .annotate import annotate as fn
+        from .annotated_copy import annotate as fn
         return fn
     if name == "main":  # the Excel add-in xlcheck.xlam runs RunPython "import xlcheck;xlcheck.main()"
         from .excel import check_main

@@ -2,11 +2,19 @@
 
 Checking needs only values and merged ranges, and calamine reads a whole report in about a millisecond
 (openpyxl's default load takes over a hundred). openpyxl is used only to write.
+
+Workbooks come from strangers, so before calamine parses anything the file is looked at cheaply:
+what it really is (its first bytes, not its name), and for a zip package its declared member sizes
+and the cells its sheets claim; see :data:`MAX_UNPACKED`, :data:`MAX_PART`, :data:`MAX_RATIO` and
+:data:`MAX_CELLS`. A file beyond them is refused with a reason rather than parsed.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +25,41 @@ from .labels import normalize
 MAX_ROWS = 2000
 MAX_COLS = 60
 
+#: A zip package (.xlsx/.xlsm/.ods) whose members unpack to more than this in total is refused.
+MAX_UNPACKED = 200 * 1024 * 1024
+#: ... and so is one with a single worksheet (or content) part larger than this: calamine parses a
+#: sheet part whole, ~30 ms and ~2 MB of memory per MB of XML, whatever ``nrows`` asks for.
+MAX_PART = 32 * 1024 * 1024
+#: ... and one with a member compressed more than this many times over (when it unpacks to > 10 MB).
+MAX_RATIO = 100
+_RATIO_FLOOR = 10 * 1024 * 1024
+#: A sheet whose cells span more than this many cells (rows × columns from A1) is refused: calamine
+#: allocates the whole span (32 bytes a cell), so two cells at A1 and XFD1048576 would ask for 550 GB.
+MAX_CELLS = 4_000_000
+
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+#: formats xlcheck reads but cannot annotate in place; their annotated copy is written as .xlsx
+CONVERTED_SUFFIXES = (".xls", ".xlsb", ".ods")
 
 
 class ReadError(Exception):
     """A workbook that cannot be read; the message is for the user (Chinese, then English)."""
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A formula cell saved without its result (files written by scripts): what the grid holds there.
+
+    ``value`` is the result xlcheck computed (:mod:`xlcheck.formulas`), or None with ``reason`` saying
+    why it could not; calamine alone would return an empty string, indistinguishable from a blank.
+    """
+
+    text: str
+    value: float | None = None
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -61,6 +99,8 @@ class Sheet:
 class Workbook:
     path: str
     sheets: list[Sheet]
+    #: "xlsx" (any OOXML zip: .xlsx/.xlsm), "xls", "xlsb" or "ods": what the file really is
+    kind: str = "xlsx"
 
 
 def column_letter(col: int) -> str:
@@ -73,8 +113,184 @@ def column_letter(col: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """"A" -> 0, "AA" -> 26."""
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
 def cell_ref(sheet: str, row: int, col: int) -> str:
     return f"{sheet}!{column_letter(col)}{row + 1}"
+
+
+def is_lock_file(name: str | os.PathLike[str]) -> bool:
+    """``~$report.xlsx``: the owner file Excel and WPS keep beside a workbook while it is open."""
+    return os.path.basename(os.fspath(name)).startswith("~$")
+
+
+# ------------------------------------------------------------------------------------------------
+# What a file really is
+
+
+_CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_PASSWORD = "工作簿设有打开密码，请在 Excel 或 WPS 中去掉密码后再校验 (password-protected)"
+
+
+def _sniff(name: str, base: str) -> str:
+    """"zip", "cfb" or "xlsb-zip"; raise ReadError for everything that is no workbook at all."""
+    try:
+        with open(name, "rb") as handle:
+            head = handle.read(512)
+    except PermissionError:
+        raise ReadError(f"{base}：没有读取该文件的权限，或文件正被其他程序独占 (permission denied)") from None
+    except IsADirectoryError:
+        raise ReadError(f"{base}：这是一个文件夹，不是工作簿 (a directory, not a workbook)") from None
+    except OSError as exc:
+        raise ReadError(f"{base}：无法打开文件 (cannot open: {exc.strerror or exc})") from None
+    if not head:
+        raise ReadError(f"{base}：文件是空的（0 字节），可能下载或复制未完成 (empty file)")
+    if head.startswith(_ZIP):
+        return "zip"
+    if head.startswith(_CFB):
+        return "cfb"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"%PDF"):
+        what = "PDF 文件 (a PDF file)"
+    elif text.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head")) or b"<html" in text:
+        what = "网页（HTML）文件，常见于系统“导出 Excel”；请用 Excel 或 WPS 打开后另存为 .xlsx (an HTML page)"
+    elif text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        what = "“XML 电子表格 2003”文件；请用 Excel 或 WPS 打开后另存为 .xlsx (an XML Spreadsheet 2003 file)"
+    elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        what = "图片文件 (an image)"
+    elif head.startswith((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b")):
+        what = "压缩包，请先解压 (an archive)"
+    elif _looks_like_text(head):
+        what = "文本文件（如 CSV 或 TXT）；请用 Excel 或 WPS 打开后另存为 .xlsx (a text file)"
+    else:
+        what = "无法识别的文件，不是 Excel 工作簿 (not a spreadsheet)"
+    raise ReadError(f"{base}：扩展名是工作簿，实际是{what}")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            head.decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:  # a character cut by the 512-byte window
+                return True
+    return False
+
+
+def _check_cfb(name: str, base: str) -> None:
+    """An OLE2 file: a legacy .xls, or an encrypted OOXML package (Excel's "Encrypt with password")."""
+    # The stream directory is small and near the start or end; file size is bounded by the OS read.
+    with open(name, "rb") as handle:
+        data = handle.read(64 * 1024 * 1024)
+    if _ENCRYPTED_PACKAGE in data:
+        raise ReadError(f"{base}：{_PASSWORD}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Bounds of a zip package, checked before calamine parses it
+
+
+# a row of 10000 or more, or a column past ZZ (a literal prefix keeps the search at ~3 µs per KB)
+_BIG_REF = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]{0,2}\d{5})')
+_REF = re.compile(rb'<(?:\w+:)?(c|row)\b[^>]*?\sr="([A-Z]*)(\d+)"')
+
+
+@dataclass
+class _Package:
+    """What the pre-scan of a zip learnt: the worksheet parts that hold formulas without results."""
+
+    kind: str
+    formula_parts: dict[str, bytes] = field(default_factory=dict)
+
+
+def _scan_zip(name: str, base: str, suffix: str) -> _Package:
+    try:
+        archive = zipfile.ZipFile(name)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ReadError(f"{base}：文件已损坏，不是完整的工作簿（可能下载或复制未完成） (damaged zip: {exc})") from None
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        names = {i.filename for i in infos}
+        if any(i.flag_bits & 0x1 for i in infos):
+            raise ReadError(f"{base}：{_PASSWORD}")
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNPACKED:
+            raise ReadError(f"{base}：解压后达 {total // 2**20} MB，超过 {MAX_UNPACKED // 2**20} MB 上限，"
+                            f"不像是一份年度报告，可能是恶意的压缩炸弹 (unpacks to {total // 2**20} MB, "
+                            f"above the {MAX_UNPACKED // 2**20} MB bound)")
+        for info in infos:
+            ratio = info.file_size / max(info.compress_size, 1)
+            if info.file_size > _RATIO_FLOOR and ratio > MAX_RATIO:
+                raise ReadError(f"{base}：其中 {info.filename} 的压缩比高达 {ratio:.0f} 倍，可能是恶意的压缩炸弹，"
+                                f"已拒绝读取 (compression ratio {ratio:.0f} above {MAX_RATIO}: a zip bomb)")
+        if "mimetype" in names and "content.xml" in names:
+            kind, sheet_parts = "ods", ["content.xml"]
+        elif "xl/workbook.bin" in names:
+            kind, sheet_parts = "xlsb", []
+        elif "[Content_Types].xml" in names:
+            kind = "xlsx"
+            sheet_parts = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        else:
+            raise ReadError(f"{base}：是 ZIP 压缩包，但不是 Excel 工作簿 (a zip archive, not a workbook)")
+        package = _Package(kind)
+        for part in sheet_parts:
+            info = archive.getinfo(part)
+            if info.file_size > MAX_PART:
+                raise ReadError(f"{base}：{part} 解压后 {info.file_size // 2**20} MB，超过单个工作表 "
+                                f"{MAX_PART // 2**20} MB 的上限，年度报告不会这么大 (a sheet of "
+                                f"{info.file_size // 2**20} MB, above the {MAX_PART // 2**20} MB bound)")
+            try:
+                data = archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise ReadError(f"{base}：文件已损坏，{part} 无法解压 (damaged part {part}: {exc})") from None
+            if b"<!ENTITY" in data:
+                raise ReadError(f"{base}：{part} 含有 XML 实体声明（DOCTYPE/ENTITY），Excel 不会写出这种文件，"
+                                f"可能是恶意文件，已拒绝读取 (XML entity declarations are refused)")
+            if kind == "ods":
+                _check_ods_password(archive, base)
+                continue
+            _check_span(data, base, part)
+            # Every formula sheet has an "</f>" (shared ones have a master): one pass rules out the rest.
+            if b"f>" in data:
+                package.formula_parts[part] = data
+    return package
+
+
+def _check_ods_password(archive: zipfile.ZipFile, base: str) -> None:
+    try:
+        manifest = archive.read("META-INF/manifest.xml")
+    except (KeyError, zipfile.BadZipFile, zlib.error):
+        return
+    if b"encryption-data" in manifest:
+        raise ReadError(f"{base}：{_PASSWORD}")
+
+
+def _check_span(data: bytes, base: str, part: str) -> None:
+    if not _BIG_REF.search(data):
+        return
+    rows = cols = 1
+    for tag, letters, number in _REF.findall(data):
+        rows = max(rows, int(number))
+        if tag == b"c" and letters:
+            cols = max(cols, column_index(letters.decode()) + 1)
+    if rows * cols > MAX_CELLS:
+        raise ReadError(f"{base}：{part} 的单元格分布在 {rows} 行 × {cols} 列的范围里，超过 {MAX_CELLS} 个单元格的"
+                        f"上限，已拒绝读取 (cells span {rows} x {cols}, above the bound of {MAX_CELLS} cells)")
+
+
+# ------------------------------------------------------------------------------------------------
+# Reading
 
 
 def read_workbook(path: str | os.PathLike[str]) -> Workbook:
@@ -87,16 +303,35 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
         raise ReadError(f"{base}：这是一个文件夹，不是工作簿 (a directory, not a workbook)")
     if not os.path.exists(name):
         raise ReadError(f"{base}：文件不存在 (no such file)")
-    if not name.lower().endswith(SUPPORTED_SUFFIXES):
-        raise ReadError(f"{base}：不支持的文件类型，请使用 .xlsx 或 .xlsm (unsupported file type)")
+    if is_lock_file(base):
+        raise ReadError(f"{base}：这是 Excel/WPS 打开工作簿时生成的锁定文件（~$ 开头），不是工作簿，已跳过；"
+                        "请校验旁边的同名工作簿 (an Office lock file, skipped)")
+    suffix = os.path.splitext(base)[1].lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ReadError(f"{base}：不支持的文件类型，请使用 .xlsx、.xlsm、.xls 或 .ods (unsupported file type)")
+    magic = _sniff(name, base)
+    package: _Package | None = None
+    if magic == "cfb":
+        _check_cfb(name, base)
+        kind = "xls"  # a legacy workbook, whatever its extension says
+    else:
+        package = _scan_zip(name, base, suffix)
+        kind = package.kind
     try:
-        book = python_calamine.CalamineWorkbook.from_path(name)
+        if kind == _SUFFIX_KIND.get(suffix, kind):
+            book = python_calamine.CalamineWorkbook.from_path(name)
+        else:  # a workbook under another format's extension: let calamine go by its content
+            with open(name, "rb") as handle:
+                book = python_calamine.CalamineWorkbook.from_filelike(handle)
     except python_calamine.PasswordError:
-        raise ReadError(f"{base}：工作簿设有打开密码，请去掉密码后再校验 (password-protected)") from None
+        raise ReadError(f"{base}：{_PASSWORD}") from None
     except PermissionError:
         raise ReadError(f"{base}：没有读取该文件的权限 (permission denied)") from None
     except Exception as exc:  # calamine raises several unrelated types for a damaged file
-        raise ReadError(f"{base}：无法读取，文件可能已损坏或不是 Excel 工作簿 (cannot read: {exc})") from None
+        if "entity" in str(exc):
+            raise ReadError(f"{base}：含有 Excel 不会写出的 XML 实体，可能是恶意文件，已拒绝读取 "
+                            f"(XML entities are refused: {_short(exc)})") from None
+        raise ReadError(f"{base}：无法读取，文件可能已损坏或不是 Excel 工作簿 (cannot read: {_short(exc)})") from None
     sheets = []
     try:
         for meta in book.sheets_metadata:
@@ -104,8 +339,23 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
                 sheet = book.get_sheet_by_name(meta.name)
                 rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
                 sheets.append(Sheet(meta.name, [r[:MAX_COLS] for r in rows]))
-    except Exception as exc:
-        raise ReadError(f"{base}：读取工作表时出错，文件可能已损坏 (cannot read a sheet: {exc})") from None
+    except BaseException as exc:  # a Rust panic surfaces as PanicException, a BaseException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            raise
+        raise ReadError(f"{base}：读取工作表时出错，文件可能已损坏 (cannot read a sheet: {_short(exc)})") from None
     finally:
         book.close()
-    return Workbook(name, sheets)
+    workbook = Workbook(name, sheets, kind)
+    if package is not None and package.formula_parts:
+        from .formulas import fill_uncached
+
+        fill_uncached(name, workbook, package.formula_parts)
+    return workbook
+
+
+_SUFFIX_KIND = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".xlsb": "xlsb", ".ods": "ods"}
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."

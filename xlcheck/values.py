@@ -1,6 +1,11 @@
 """Turning what people type into value cells into numbers, and remembering how it was typed.
 
 Rules D1–D3 report how a value was typed; every other rule uses the number alone.
+
+A formula cell saved without its result (a file written by a script) reaches :func:`parse` as a
+:class:`~xlcheck.reader.Formula`: status ``formula`` when xlcheck computed it (the number is the
+result), ``formula_uncached`` when it could not (no number; ``reason`` says why). It is never read as
+a blank or as 0.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Status = Literal["number", "blank", "placeholder", "text", "unit", "invalid"]
+from .reader import Formula
+
+Status = Literal["number", "blank", "placeholder", "text", "unit", "invalid", "formula", "formula_uncached"]
 
 #: what people write for "none" instead of 0 (after width folding)
 PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "－", "无", "空", "暂无", "N/A", "n/a", "NA", "\\"})
@@ -30,10 +37,16 @@ class CellValue:
     number: float | None
     status: Status
     unit: str = ""
+    #: the formula ("=SUM(D5:D9)") of a cell saved without its result, else ""
+    formula: str = ""
+    #: why a formula could not be computed (status ``formula_uncached``), else ""
+    reason: str = ""
 
     @property
     def shown(self) -> str:
-        """The typed value as a message quotes it."""
+        """The typed value as a message quotes it (a computed formula: its result)."""
+        if self.formula and self.number is not None:
+            return show(self.number)
         if isinstance(self.raw, float) and self.raw.is_integer():
             return str(int(self.raw))
         return str(self.raw)
@@ -42,6 +55,10 @@ class CellValue:
 def parse(key: str, ref: str, raw: Any) -> CellValue:
     if raw is None or raw == "":
         return CellValue(key, ref, "", 0.0, "blank")
+    if isinstance(raw, Formula):
+        if raw.value is None:
+            return CellValue(key, ref, raw.text, None, "formula_uncached", formula=raw.text, reason=raw.reason)
+        return CellValue(key, ref, raw.text, raw.value, "formula", formula=raw.text)
     if isinstance(raw, bool):
         return CellValue(key, ref, raw, None, "invalid")
     if isinstance(raw, (int, float)):
