@@ -8,8 +8,8 @@ from pathlib import Path
 from .document import build_document
 from .findings import Finding, Report, split_cell_ref
 from .locator import NotAReportError, locate
-from .plugins import Registry, default_registry
 from .marks import SUMMARY_MARKER
+from .plugins import Registry, default_registry
 from .reader import ReadError, Sheet, Workbook, read_workbook
 from .rules import run_rule
 

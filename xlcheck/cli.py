@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .findings import Report
+    from . import batch
     from .plugins import Registry
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
+#: Ctrl-C: what was checked is reported (and the summary written), as far as it went
+EXIT_INTERRUPTED = 130
 
 _EPILOG = """\
 退出码 (exit codes): 0 全部通过 (no errors) · 1 发现错误 (error findings) · 2 命令行有误 (usage) ·
@@ -28,6 +30,21 @@ _EPILOG = """\
   xlcheck check 年度报告.xlsx --rules guangdong  按广东规则集校验
   xlcheck template 2021 -o 空白模板.xlsx
   xlcheck rules --rules guangdong
+"""
+
+
+_CHECK_EPILOG = """
+批量校验 (batch):
+  xlcheck check 收件箱/ --out-dir 已标注/ --summary 汇总.xlsx
+      递归校验文件夹中的每个工作簿（跳过隐藏文件和 ~$ 临时文件），只为有问题的文件在 已标注/ 中
+      按原目录结构写出标注副本，并写出汇总表（每个文件一行，链接到标注副本）。
+  给出文件夹、通配符或 @列表 而没有 --out-dir 时，不写标注副本：几千个 NAME.checked.xlsx 不应混进
+  收集来的报表里（再次运行时也会被当作输入）。要标注请加 --out-dir，或 --in-place 直接标注原文件。
+  Folders, globs and @lists write annotated copies only with --out-dir (or --in-place): copies are
+  not scattered among the collected files. Ctrl-C stops cleanly: what was checked is reported and
+  the summary written, exit code 130.
+  xlcheck check @名单.txt -j 4 --summary 汇总.csv
+  xlcheck check /共享/2024年报/ --executor dask --scheduler tcp://10.0.0.5:8786 --summary 汇总.xlsx
 """
 
 
@@ -53,20 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
                                   "(load plugin module NAME, or block plugin NAME with no:NAME)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    check = sub.add_parser("check", help="校验工作簿 (check workbooks)", epilog=_EPILOG, parents=[plugin_opts],
-                           formatter_class=argparse.RawDescriptionHelpFormatter,
-                           description="校验一个或多个工作簿；默认在原文件旁写出标注副本 NAME.checked.xlsx，"
-                                       "原文件不改动。")
-    check.add_argument("files", nargs="+", metavar="FILE", help=".xlsx / .xlsm 工作簿 (workbooks)")
+    check = sub.add_parser("check", help="校验工作簿 (check workbooks)", epilog=_EPILOG + _CHECK_EPILOG,
+                           parents=[plugin_opts], formatter_class=argparse.RawDescriptionHelpFormatter,
+                           description="校验一个或多个工作簿，或整个文件夹；默认在原文件旁写出标注副本 "
+                                       "NAME.checked.xlsx，原文件不改动。\n"
+                                       "Check workbooks, folders of workbooks, globs or @LIST files.")
+    check.add_argument("files", nargs="+", metavar="INPUT",
+                       help="工作簿 (.xlsx/.xlsm/.xls/.ods)、文件夹（递归）、通配符如 '报表/**/*.xlsx'，"
+                            "或 @LIST（每行一个路径的文本文件）(workbooks, folders, globs, @list files)")
     check.add_argument("--format", default="text", metavar="FORMAT",
                        help="输出格式：text 表格（默认），json 供脚本使用，或插件提供的格式 (output format)")
     target = check.add_mutually_exclusive_group()
     target.add_argument("--output", "-o", metavar="PATH",
                         help="标注副本的路径（只校验一个文件时可用）(annotated copy path, one file only)")
+    target.add_argument("--out-dir", metavar="DIR",
+                        help="只为有问题的文件写标注副本，放入 DIR，保持输入的目录结构 "
+                             "(annotated copies of files with findings only, into DIR, mirroring the input tree)")
     target.add_argument("--no-annotate", action="store_true", help="不写标注副本 (write no annotated copy)")
     target.add_argument("--in-place", action="store_true",
                         help="直接标注原文件，先在旁边保存备份 NAME.backup.xlsx (mark the file itself, after a backup)")
     check.add_argument("--year", type=int, metavar="YEAR", help="报告年度，覆盖从工作簿识别的年度 (report year)")
+    check.add_argument("--summary", metavar="PATH",
+                       help="写出给审核人的汇总：.xlsx（文件汇总、问题明细、规则统计图）、.csv 或 .json "
+                            "(reviewer summary: .xlsx, .csv or .json)")
+    check.add_argument("--jobs", "-j", type=_positive, metavar="N",
+                       help="并行进程数，默认为全部 CPU 核心 (parallel processes; default: all cores)")
+    check.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="local 本机（默认）；dask 在 Dask 集群上校验，需 --scheduler (run on a Dask cluster)")
+    check.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask 调度器地址，如 tcp://10.0.0.5:8786；文件须位于各节点都能访问的共享路径 "
+                            "(Dask scheduler address; inputs and --out-dir on a path every worker can read)")
     _rules_option(check)
 
     rules = sub.add_parser("rules", help="列出规则 (list rules)", parents=[plugin_opts],
@@ -81,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("format", choices=("2019", "2021"), help="表格格式 (table format)")
     template.add_argument("--output", "-o", metavar="PATH", required=True, help="输出路径 (output path)")
     _rules_option(template)
+
+    from .excel.commands import register as register_excel
+
+    register_excel(sub)
 
     clean = sub.add_parser("clean", help="清除标注 (remove xlcheck's marks)",
                            description="写出去掉 xlcheck 标注（填充、批注、校验结果表）的副本。")
@@ -116,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("已中断 (interrupted)", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
 
@@ -132,91 +169,160 @@ def _registry(args: argparse.Namespace) -> Registry:
     return registry
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"须为正整数 (must be at least 1): {text}")
+    return value
+
+
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .check import check
+    from . import batch
 
     if args.output and len(args.files) > 1:
         parser.error("--output 只能用于一个文件 (--output takes one file)")
+    if args.summary and not args.summary.lower().endswith((".xlsx", ".csv", ".json")):
+        parser.error("--summary 须为 .xlsx、.csv 或 .json 文件 (summary must be .xlsx, .csv or .json)")
+    if args.executor == "dask" and not args.scheduler:
+        parser.error("--executor dask 需要 --scheduler ADDRESS (a Dask run needs --scheduler)")
+    if args.scheduler and args.executor != "dask":
+        parser.error("--scheduler 只用于 --executor dask (--scheduler goes with --executor dask)")
     registry = _registry(args)
     if args.format not in registry.output_formats:
         raise UsageError(f"没有输出格式 {args.format}；可用：{'、'.join(registry.output_formats)} (unknown format)")
     registry.compiled(args.rules)
-    reports: list[Report] = []
+    try:
+        found = batch.expand(args.files, exclude=args.out_dir)
+    except batch.InputError as exc:
+        raise UsageError(str(exc)) from None
+    for empty in found.empty:
+        print(f"xlcheck: {empty}：没有找到工作簿 (no workbooks found)", file=sys.stderr)
+    if not found.files:
+        raise UsageError("没有要校验的工作簿 (nothing to check)")
+    if args.output and (found.collected or len(found.files) > 1):
+        parser.error("--output 只能用于一个文件 (--output takes one file)")
+    if args.no_annotate:
+        mode = batch.NONE
+    elif args.in_place:
+        mode = batch.IN_PLACE
+    elif args.out_dir:
+        mode = batch.OUT_DIR
+    elif found.collected:
+        mode = batch.NONE
+        print("xlcheck: 批量校验未指定 --out-dir，不写标注副本 (no --out-dir: no annotated copies)", file=sys.stderr)
+    else:
+        mode = batch.BESIDE
+    settings = batch.Settings(rules=args.rules, year=args.year, plugins=tuple(args.plugin), annotate=mode,
+                              output=args.output)
+    dask = args.executor == "dask"
+    tasks = batch.plan(found.files, settings, args.out_dir, absolute=dask)
+    bar = _Progress(len(tasks))
+    try:
+        result = batch.run(tasks, settings, registry=registry, jobs=args.jobs,
+                           scheduler=args.scheduler if dask else None, on_outcome=bar.update)
+    except batch.ExecutorError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        bar.close()
     failed_writes = False
-    for path in _progress(args.files):
-        report = check(path, rules=args.rules, year=args.year, registry=registry)
-        reports.append(report)
-        if report.error is None and not args.no_annotate:
-            failed_writes |= not _annotate(report, args.output, args.in_place)
+    for outcome in result.outcomes:
+        if outcome.write_error is not None:
+            failed_writes = True
+            print(f"xlcheck: {outcome.report.path}：无法写出标注副本 (annotated copy not written): "
+                  f"{outcome.write_error}", file=sys.stderr)
+    reports = result.reports
+    if args.summary:
+        failed_writes |= not _summary(args.summary, result, registry, args.rules)
     registry.output_formats[args.format].render(reports, sys.stdout)
+    if result.interrupted:
+        print(f"已中断 (interrupted)：共 {result.total} 个文件，已校验 {len(reports)} 个", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if failed_writes or any(r.error is not None for r in reports):
         return EXIT_UNREADABLE
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
 
 
-def _annotate(report: Report, output: str | None, in_place: bool) -> bool:
-    from .annotate import annotate, annotate_in_place
+def _summary(path: str, result: batch.BatchResult, registry: Registry, rules: str) -> bool:
+    from .summary import SummaryError, write_summary
 
+    titles = {item.rule.id: item.rule.description for item in registry.effective(rules)[0]}
     try:
-        if in_place:
-            marked, backup = annotate_in_place(report)
-            report.annotated = f"{marked}（原文件已备份为 {backup.name}）"
-        else:
-            report.annotated = str(annotate(report, output))
-    except Exception as exc:  # a failed copy must not stop the other files
-        print(f"xlcheck: {report.path}：无法写出标注副本 (annotated copy not written): {exc}", file=sys.stderr)
+        write_summary(path, result.outcomes, total=result.total, interrupted=result.interrupted, rule_titles=titles)
+    except SummaryError as exc:
+        print(f"xlcheck: {exc}", file=sys.stderr)
         return False
+    print(f"汇总已写入 (summary written)：{path}", file=sys.stderr)
     return True
 
 
-def _progress(files: Sequence[str]) -> Iterable[str]:
-    """The files, with a progress bar on a terminal when there are several."""
-    if len(files) < 2 or not sys.stderr.isatty():
-        return files
-    from rich.console import Console
-    from rich.progress import track
+class _Progress:
+    """A progress bar on stderr, when it is a terminal and there are several files, with the counts of
+    clean files, files with errors and unreadable files. Started at the first result, so worker
+    processes are forked before its refresh thread exists."""
 
-    return track(files, description="校验中 (checking)", console=Console(stderr=True), transient=True)
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.enabled = total >= 2 and sys.stderr.isatty()
+        self.counts = [0, 0, 0]
+        self._bar: Any = None
+        self._task: Any = None
+
+    def update(self, outcome: batch.Outcome) -> None:
+        if not self.enabled:
+            return
+        report = outcome.report
+        if report.error is not None:
+            self.counts[2] += 1
+        elif report.ok:
+            self.counts[0] += 1
+        else:
+            self.counts[1] += 1
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("校验中 (checking)"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.description}"),
+                                 console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("", total=self.total)
+        clean, errors, unreadable = self.counts
+        counts = f"[green]通过 {clean}[/] · [red]有错误 {errors}[/] · [dim]无法校验 {unreadable}[/]"
+        self._bar.update(self._task, advance=1, description=counts)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from rich.console import Console
-    from rich.table import Table
+    from .output import render_table
 
     registry = _registry(args)
     rules, fields = registry.effective(args.rules)
     ruleset = registry.rulesets[args.rules]
-    table = Table(title=f"规则集 {ruleset.name}：{ruleset.title}")
-    for name in ("编号", "级别", "适用格式", "说明", "来源"):
-        table.add_column(name, overflow="fold")
+    rows = []
     for item in rules:
         rule = item.rule
-        severity = rule.severity.label if rule.enabled else "关闭"
-        origin = item.added_by
-        if args.rules != "national" and item.added_by != "national":
-            origin = f"新增：{item.added_by}"
+        origin = item.added_by if args.rules == "national" or item.added_by == "national" else f"新增：{item.added_by}"
         if item.changed_by:
             origin += f"（修改：{item.changed_by}）"
-        table.add_row(rule.id, severity, "、".join(rule.formats) or "全部", rule.description, origin)
-    console = Console(highlight=False)
-    console.print(table)
+        rows.append((rule.id, rule.severity.label if rule.enabled else "关闭", "、".join(rule.formats) or "全部",
+                     rule.description, origin))
+    render_table(("编号", "级别", "适用格式", "说明", "来源"), rows, sys.stdout, flex=3,
+                 title=f"规则集 {ruleset.name}：{ruleset.title}")
     if fields:
-        console.print("封面信息 (cover fields): " + "、".join(f.label for f in fields))
+        print("封面信息 (cover fields)：" + "、".join(f.label for f in fields))
     return EXIT_OK
 
 
 def _plugins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from rich.console import Console
-    from rich.table import Table
+    from .output import render_table
 
     registry = _registry(args)
-    table = Table(title="已加载的插件 (plugins)")
-    for name in ("插件", "版本", "来源", "提供", "状态"):
-        table.add_column(name, overflow="fold")
-    for info in registry.plugins:
-        status = f"[red]{info.error}[/]" if info.error else "[green]正常[/]"
-        table.add_row(info.name, info.version, info.source, "\n".join(info.contributes), status)
-    Console(highlight=False).print(table)
+    rows = [(info.name, info.version, info.source, "、".join(info.contributes), info.error or "正常")
+            for info in registry.plugins]
+    render_table(("插件", "版本", "来源", "提供", "状态"), rows, sys.stdout, flex=4, title="已加载的插件 (plugins)")
     return EXIT_OK
 
 
@@ -236,7 +342,7 @@ def _template(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _clean(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .annotate import clean
+    from .annotated_copy import clean
 
     try:
         clean(args.file, args.output)
@@ -247,7 +353,14 @@ def _clean(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "template": _template, "clean": _clean}
+def _excel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .excel.commands import run
+
+    return run(args, parser)
+
+
+_COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "template": _template, "clean": _clean,
+             "excel": _excel}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,186 @@
+"""Batch throughput: checking a folder of 1000 report workbooks, beside a naive openpyxl loop.
+
+    python benchmarks/batch.py [--dir DIR] [-n 1000] [--jobs N] [--repeat 3] [--naive 60]
+
+Generates the folder with ``make_corpus.py`` when ``DIR`` does not hold it yet (about 20 % of the
+workbooks with errors, four that cannot be read, lock and hidden files to skip), then in one run:
+
+* **check only**: ``xlcheck.batch`` over the folder, ``--jobs`` processes (default: every core), no
+  annotated copies: workbooks per second, wall clock from the folder walk to the last result;
+* **check + annotate**: the same, writing annotated copies of the files with findings into an
+  output folder;
+* **peak memory per worker**: the largest ``ru_maxrss`` any worker reported;
+* **the command line end to end**: ``xlcheck check DIR --out-dir OUT --summary S.xlsx --format json``
+  in a fresh process, the summary workbook included;
+* **naive loop**: one process, per file ``openpyxl.load_workbook`` (default options), every cell value
+  read into the same grid, then the same locate and rules (``check_workbook``), on every
+  ``len/naive``-th file; and xlcheck on one core over the same files, for the per-core ratio.
+
+Prints a table and the ratios; ``--json PATH`` also writes the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import make_corpus
+
+from xlcheck import batch
+from xlcheck.check import check_workbook
+from xlcheck.findings import Report
+from xlcheck.plugins import default_registry
+from xlcheck.reader import Sheet, Workbook
+
+TARGETS = {"check": 200.0, "annotate": 60.0, "rss_mb": 100.0, "naive_ratio": 20.0}
+
+
+def ensure_corpus(root: Path, n: int) -> dict[str, Any]:
+    manifest = root / "MANIFEST.json"
+    if manifest.exists():
+        data: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+        if data.get("n") == n:
+            return data
+        shutil.rmtree(root)
+    print(f"generating {n} workbooks in {root} …", file=sys.stderr)
+    return make_corpus.build(root, n)
+
+
+def timed_run(root: Path, jobs: int, out_dir: Path | None) -> tuple[float, batch.BatchResult]:
+    """Wall clock of one batch run: walk, plan, check (and annotate) every file."""
+    settings = batch.Settings(annotate=batch.OUT_DIR if out_dir else batch.NONE)
+    start = time.perf_counter()
+    found = batch.expand([str(root)], exclude=out_dir)
+    tasks = batch.plan(found.files, settings, out_dir)
+    result = batch.run(tasks, settings, registry=default_registry(), jobs=jobs)
+    return time.perf_counter() - start, result
+
+
+def naive_check(path: str) -> Report:
+    """What a first attempt looks like: openpyxl's default load, every cell read, the same checks."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path)
+    except Exception as exc:
+        return Report(path, error=str(exc))
+    sheets = [Sheet(ws.title, [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)])
+              for ws in wb.worksheets]
+    return check_workbook(Workbook(path, sheets), registry=default_registry())
+
+
+def _rules(report: Report) -> list[str]:
+    return [f.rule for f in report.findings]
+
+
+def cli_run(root: Path, out: Path, summary: Path, jobs: int) -> tuple[float, int]:
+    cmd = [sys.executable, "-m", "xlcheck", "check", str(root), "--out-dir", str(out), "--summary", str(summary),
+           "--format", "json", "--jobs", str(jobs)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    return time.perf_counter() - start, proc.returncode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "xlcheck-batch-corpus"))
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=batch.default_jobs())
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--naive", type=int, default=60, help="files in the naive loop's sample")
+    parser.add_argument("--json", metavar="PATH")
+    args = parser.parse_args()
+    root = Path(args.dir)
+    manifest = ensure_corpus(root, args.n)
+    registry = default_registry()
+    registry.compiled("national")
+    import openpyxl  # noqa: F401  (imported once, outside every timing)
+
+    work = Path(tempfile.mkdtemp(prefix="xlcheck-bench-"))
+    try:
+        check_times, annotate_times, rss = [], [], 0
+        result = None
+        for _ in range(args.repeat):
+            seconds, result = timed_run(root, args.jobs, None)
+            check_times.append(seconds)
+            rss = max(rss, result.peak_rss)
+        assert result is not None
+        files = len(result.outcomes)
+        expected = manifest["files"]
+        verdicts = {os.path.relpath(o.report.path, root).replace(os.sep, "/"):
+                    "unreadable" if o.report.error else ("clean" if o.report.ok else "error") for o in result.outcomes}
+        agree = sum(verdicts.get(k) == v for k, v in expected.items())
+        annotated = 0
+        for _ in range(args.repeat):
+            out = work / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            seconds, annotated_result = timed_run(root, args.jobs, out)
+            annotate_times.append(seconds)
+            rss = max(rss, annotated_result.peak_rss)
+            annotated = sum(1 for o in annotated_result.outcomes if o.copy)
+        shutil.rmtree(work / "out", ignore_errors=True)
+        cli_seconds, cli_code = cli_run(root, work / "out", work / "summary.xlsx", args.jobs)
+
+        paths = [o.report.path for o in result.outcomes]
+        step = max(1, len(paths) // args.naive)
+        sample = paths[::step][: args.naive]
+        start = time.perf_counter()
+        naive_reports = [naive_check(p) for p in sample]
+        naive_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        fast_reports = batch.run(batch.plan([batch.Found(p, str(root)) for p in sample], batch.Settings()),
+                                 batch.Settings(), registry=registry, jobs=1).reports
+        one_core_seconds = time.perf_counter() - start
+        same = sum((a.error is None) == (b.error is None) and _rules(a) == _rules(b)
+                   for a, b in zip(naive_reports, fast_reports, strict=True))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    check_rate = files / statistics.median(check_times)
+    annotate_rate = files / statistics.median(annotate_times)
+    naive_rate = len(sample) / naive_seconds
+    one_core_rate = len(sample) / one_core_seconds
+    figures = {
+        "files": files, "jobs": args.jobs, "cpus": os.cpu_count(),
+        "check_per_s": round(check_rate, 1), "check_annotate_per_s": round(annotate_rate, 1),
+        "annotated": annotated, "peak_worker_rss_mb": round(rss / 2**20, 1),
+        "cli_end_to_end_s": round(cli_seconds, 2), "cli_per_s": round(files / cli_seconds, 1), "cli_exit": cli_code,
+        "naive_per_s": round(naive_rate, 2), "one_core_per_s": round(one_core_rate, 1),
+        "ratio_vs_naive": round(check_rate / naive_rate, 1), "per_core_ratio": round(one_core_rate / naive_rate, 1),
+        "verdicts_as_expected": f"{agree}/{len(expected)}", "naive_same_findings": f"{same}/{len(sample)}",
+    }
+    rows = [
+        ("check only", f"{check_rate:.0f} workbooks/s", f"≥ {TARGETS['check']:.0f}", check_rate >= TARGETS["check"]),
+        ("check + annotate", f"{annotate_rate:.0f} workbooks/s ({annotated} copies)", f"≥ {TARGETS['annotate']:.0f}",
+         annotate_rate >= TARGETS["annotate"]),
+        ("peak memory per worker", f"{rss / 2**20:.0f} MB", f"≤ {TARGETS['rss_mb']:.0f} MB",
+         rss / 2**20 <= TARGETS["rss_mb"]),
+        ("vs naive openpyxl loop", f"{check_rate / naive_rate:.0f}× ({naive_rate:.1f} workbooks/s naive)",
+         f"≥ {TARGETS['naive_ratio']:.0f}×", check_rate / naive_rate >= TARGETS["naive_ratio"]),
+    ]
+    print(f"{files} workbooks in {root}, {args.jobs} jobs on {os.cpu_count()} CPUs, median of {args.repeat}")
+    for name, value, target, ok in rows:
+        print(f"  {name:<24} {value:<40} target {target:<8} {'ok' if ok else 'MISSED'}")
+    print(f"  {'one core, same sample':<24} {one_core_rate:.0f} workbooks/s = {one_core_rate / naive_rate:.0f}× naive "
+          f"per core; same findings as naive on {same}/{len(sample)}")
+    print(f"  {'command line, end to end':<24} {cli_seconds:.2f} s = {files / cli_seconds:.0f} workbooks/s "
+          f"(check, annotate, summary.xlsx; exit {cli_code})")
+    print(f"  verdicts as the generator meant them: {agree}/{len(expected)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    return 0 if all(ok for *_, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
