@@ -100,7 +100,7 @@ def test_default_copy_keeps_the_suffix(tmp_path: Path, suffix: str) -> None:
 
 
 def test_python_api_check_then_annotate(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
-    import xlcheck.annotated_copy  # noqa: F401 - importing the module must not shadow the function
+    import xlcheck.annotated_copy  # importing the module must not shadow the function
 
     path, cells = xiaolou
     report = xlcheck.check(path)
