@@ -6,10 +6,11 @@ The annotated copy (``xlcheck.writer``) and the open workbook behind the Excel b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .findings import Finding, Report, Severity, split_cell_ref
+from .reader import column_letter
 
 SUMMARY_SHEET = "校验结果"
 #: Author of every note xlcheck writes; how a later run tells its own notes from a person's.
@@ -55,6 +56,42 @@ def cell_marks(findings: Iterable[Finding]) -> list[CellMark]:
                 seen.append(line)
     return [CellMark(sheet, cell, worst[(sheet, cell)], "\n".join(lines[(sheet, cell)]))
             for sheet, cell in worst]
+
+
+@dataclass(frozen=True)
+class PlacedMark:
+    """A mark on the cell that shows it, by 1-based row and column."""
+
+    row: int
+    col: int
+    severity: Severity
+    note: str
+
+    @property
+    def ref(self) -> str:
+        return f"{column_letter(self.col - 1)}{self.row}"
+
+
+def place(marks: Iterable[CellMark], anchor: Callable[[str], tuple[int, int] | None]) -> list[PlacedMark]:
+    """Put one sheet's marks on the cells that show them.
+
+    ``anchor`` maps a cell reference to the 1-based (row, column) of the cell that shows it — the
+    top-left cell of its merged area, since a mark inside a merged area would be invisible — or to
+    None to skip it. Marks that land on one cell merge: the worst severity, every note line once.
+    """
+    placed: dict[tuple[int, int], PlacedMark] = {}
+    for mark in marks:
+        where = anchor(mark.cell)
+        if where is None:
+            continue
+        seen = placed.get(where)
+        if seen is None:
+            placed[where] = PlacedMark(*where, mark.severity, mark.note)
+            continue
+        lines = seen.note.split("\n")
+        placed[where] = PlacedMark(*where, max(seen.severity, mark.severity, key=lambda s: s.rank),
+                                   "\n".join(lines + [ln for ln in mark.note.split("\n") if ln not in lines]))
+    return list(placed.values())
 
 
 def verdict(report: Report) -> str:

@@ -42,8 +42,10 @@ from .marks import (
     SUMMARY_MARKER,
     SUMMARY_SHEET,
     CellMark,
+    PlacedMark,
     cell_marks,
     describe,
+    place,
     summary_rows,
     verdict,
 )
@@ -709,41 +711,20 @@ def _merged_ranges(sheet_root: etree._Element) -> list[tuple[int, int, int, int]
     return out
 
 
-@dataclass
-class _Target:
-    """A mark placed on a visible cell: a merged area shows (and is marked on) its top-left cell."""
-
-    row: int
-    col: int
-    severity: Severity
-    note: str
-
-    @property
-    def ref(self) -> str:
-        return f"{_col_letters(self.col)}{self.row}"
-
-
-def _targets(sheet_root: etree._Element, marks: list[CellMark]) -> list[_Target]:
+def _placed(sheet_root: etree._Element, marks: list[CellMark]) -> list[PlacedMark]:
     merged = _merged_ranges(sheet_root)
-    out: dict[tuple[int, int], _Target] = {}
-    for mark in marks:
-        cell = _parse_cell(mark.cell)
+
+    def anchor(ref: str) -> tuple[int, int] | None:
+        cell = _parse_cell(ref)
         if cell is None:
-            continue
+            return None
         row, col = cell
         for r1, c1, r2, c2 in merged:
             if r1 <= row <= r2 and c1 <= col <= c2:
-                row, col = r1, c1
-                break
-        seen = out.get((row, col))
-        if seen is None:
-            out[(row, col)] = _Target(row, col, mark.severity, mark.note)
-            continue
-        if mark.severity.rank > seen.severity.rank:
-            seen.severity = mark.severity
-        lines = seen.note.split("\n")
-        seen.note = "\n".join(lines + [ln for ln in mark.note.split("\n") if ln not in lines])
-    return list(out.values())
+                return r1, c1
+        return row, col
+
+    return place(marks, anchor)
 
 
 def _group_by_sheet(book: _Book, marks: list[CellMark]) -> Iterator[tuple[_Sheet, list[CellMark]]]:
@@ -964,7 +945,7 @@ def _drop_unused_dxfs(book: _Book) -> None:
 def _mark_sheet(book: _Book, sheet: _Sheet, marks: list[CellMark]) -> None:
     assert sheet.part is not None
     root = book.package.sheet_tail(sheet.part)
-    targets = _targets(root, marks)
+    targets = _placed(root, marks)
     if not targets:
         return
     _add_rules(book, root, targets)
@@ -972,7 +953,7 @@ def _mark_sheet(book: _Book, sheet: _Sheet, marks: list[CellMark]) -> None:
     book.package.touch(sheet.part)
 
 
-def _add_rules(book: _Book, root: etree._Element, targets: list[_Target]) -> None:
+def _add_rules(book: _Book, root: etree._Element, targets: list[PlacedMark]) -> None:
     by_severity: dict[Severity, list[str]] = {}
     for target in targets:
         by_severity.setdefault(target.severity, []).append(target.ref)
@@ -1023,7 +1004,7 @@ def _dxf_id(book: _Book, severity: Severity) -> int:
     return len(items)
 
 
-def _add_notes(book: _Book, part: str, targets: list[_Target]) -> None:
+def _add_notes(book: _Book, part: str, targets: list[PlacedMark]) -> None:
     rels = _Rels(book.package, part)
     comments_part, root = _comments_part(book, part, rels)
     taken = {c.get("ref", "").upper() for c in root.iterfind(f"{{{MAIN}}}commentList/{{{MAIN}}}comment")}
@@ -1066,7 +1047,7 @@ def _comments_part(book: _Book, part: str, rels: _Rels) -> tuple[str, etree._Ele
     return comments_part, root
 
 
-def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[_Target]) -> None:
+def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[PlacedMark]) -> None:
     _, vml_part = _legacy_drawing(book, part, rels)
     if vml_part is not None:
         # Merge into the person's drawing; our shapes declare their own prefixes since theirs
@@ -1114,7 +1095,7 @@ def _vml_document(block: int, shapes: bytes) -> bytes:
             + b"</xml>")
 
 
-def _vml_shape(target: _Target, shape_id: int, ns: bytes) -> bytes:
+def _vml_shape(target: PlacedMark, shape_id: int, ns: bytes) -> bytes:
     """One hidden note box, the minimal form Excel and LibreOffice accept (as Excel writes it)."""
     row, col = target.row - 1, target.col - 1
     lines = target.note.count("\n") + 1

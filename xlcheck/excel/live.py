@@ -37,8 +37,10 @@ from ..marks import (
     SUMMARY_MARKER,
     SUMMARY_SHEET,
     CellMark,
+    PlacedMark,
     cell_marks,
     describe,
+    place,
     summary_rows,
     verdict,
 )
@@ -290,31 +292,17 @@ def clear_marks(book: xw.Book | None = None) -> int:
 # Marking
 
 
-@dataclass
-class _Target:
-    row: int
-    col: int
-    severity: Severity
-    note: str
+def _placed(sheet: xw.Sheet, marks: list[CellMark]) -> list[PlacedMark]:
+    """Marks on the cells that show them: a mark inside a merged range goes to its top-left cell, as
+    in the annotated copy."""
 
+    def anchor(ref: str) -> tuple[int, int] | None:
+        if _cell_index(ref) is None:
+            return None
+        area = sheet.range(ref.replace("$", "")).merge_area
+        return area.row, area.column
 
-def _targets(sheet: xw.Sheet, marks: list[CellMark]) -> list[_Target]:
-    """One target per cell; a mark inside a merged range goes to its top-left cell, as in the copy."""
-    out: dict[tuple[int, int], _Target] = {}
-    for mark in marks:
-        if _cell_index(mark.cell) is None:
-            continue
-        area = sheet.range(mark.cell.replace("$", "")).merge_area
-        row, col = area.row, area.column
-        seen = out.get((row, col))
-        if seen is None:
-            out[(row, col)] = _Target(row, col, mark.severity, mark.note)
-            continue
-        if mark.severity.rank > seen.severity.rank:
-            seen.severity = mark.severity
-        lines = seen.note.split("\n")
-        seen.note = "\n".join(lines + [ln for ln in mark.note.split("\n") if ln not in lines])
-    return list(out.values())
+    return place(marks, anchor)
 
 
 def _mark_cells(book: xw.Book, report: Report, state: State) -> None:
@@ -327,7 +315,7 @@ def _mark_cells(book: xw.Book, report: Report, state: State) -> None:
         sheet = _find_sheet(sheets, name)
         if sheet is None:  # a finding about a sheet the workbook lacks marks nothing
             continue
-        for target in _targets(sheet, sheet_marks):
+        for target in _placed(sheet, sheet_marks):
             cell = sheet.range((target.row, target.col))
             fill = rgb(FILL[target.severity])
             record = MarkRecord(sheet.name, _address(target.row, target.col), _hex(cell.color), _hex(fill) or "")
