@@ -92,9 +92,11 @@ class Field:
         return f"{self.block.heading} {self.row.label}（{self.column.label}）"
 
 
-@dataclass(frozen=True)
+# eq=False: a layout is hashed by identity, so the per-layout caches of the locator and the document
+# cost a pointer, not a walk over every row and column of the format (10 a check).
+@dataclass(frozen=True, eq=False)
 class Layout:
-    """One official format of the report tables."""
+    """One format of the report tables."""
 
     format: str
     #: the document that set the format, for messages
