@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .cells import parse_cell
 from .document import build_document
 from .findings import Finding, Report, split_cell_ref
 from .locator import NotAReportError, locate
@@ -65,8 +66,5 @@ def _position(finding: Finding, order: dict[str, int]) -> tuple[int, int, int]:
     if not finding.cells:
         return (-1, 0, 0)
     sheet, cell = split_cell_ref(finding.cells[0])
-    letters = cell.rstrip("0123456789")
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
-    return (order.get(sheet, len(order)), int(cell[len(letters):] or 0), col)
+    row, col = parse_cell(cell) or (0, 0)
+    return (order.get(sheet, len(order)), row, col)

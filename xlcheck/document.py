@@ -12,7 +12,7 @@ from typing import Any
 
 from .layout import Layout
 from .locator import Located
-from .rules import LabeledField
+from .rules import LabeledField, RuleContext
 
 
 @lru_cache(maxsize=32)
@@ -32,11 +32,10 @@ def build_document(located: Located, layouts: Sequence[Layout], year: int | None
         },
         "values": located.values,
         "issues": located.issues,
-        "labels": labels,
-        "kinds": kinds,
-        "layouts": tuple(layouts),
         "cover": {key: value for key, (value, _) in located.cover.items()},
-        # how messages name plain fields (a cover block) and where they are: dotted path -> name / cell
-        "field_names": {f"cover.{f.key}": f.label for f in fields},
-        "field_refs": {f"cover.{key}": ref for key, (_, ref) in located.cover.items()},
+        # one field for everything that is not data, so that Cerberus walks five fields, not nine
+        "ctx": RuleContext(
+            labels=labels, kinds=kinds, layouts=tuple(layouts),
+            field_names={f"cover.{f.key}": f.label for f in fields},
+            field_refs={f"cover.{key}": ref for key, (_, ref) in located.cover.items()}),
     }

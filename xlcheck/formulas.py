@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import unescape
 
-from .reader import MAX_COLS, MAX_ROWS, Formula, Sheet, Workbook, column_index
+from .cells import column_index, column_letter
+from .reader import MAX_COLS, MAX_ROWS, Formula, Sheet, Workbook
 
 __all__ = ["FormulaError", "evaluate", "fill_uncached"]
 
@@ -151,8 +152,6 @@ def shift(formula: str, rows: int, cols: int) -> str:
 
 
 def _letters(col: int) -> str:
-    from .reader import column_letter
-
     return column_letter(max(col, 0))
 
 

@@ -42,7 +42,7 @@ class Row:
         return self.short or self.label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, like Layout
 class Block:
     key: str
     columns: tuple[Column, ...]
@@ -56,7 +56,7 @@ class Block:
     kind: ValueKind = "count"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, like Layout
 class Table:
     key: str
     #: section heading, e.g. "三、收到和处理政府信息公开申请情况"

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
+from .cells import column_letter
 from .labels import normalize, similarity
 from .layout import Block, Layout, Table
 from .reader import Sheet, Workbook, cell_ref
@@ -158,6 +159,42 @@ def _put(located: Located, index: _Index, key: str, s: int, r: int, c: int) -> N
     located.values[key] = parse(key, cell_ref(sheet.name, r, c), sheet.value(r, c))
 
 
+def _put_row(located: Located, sheet: Sheet, r: int, keys: Sequence[tuple[str, int]]) -> None:
+    """Every value of one grid row: ``keys`` are (field key, column). The hot loop of locating."""
+    cells = sheet.rows[r] if r < len(sheet.rows) else []
+    prefix, row = f"{sheet.name}!", str(r + 1)
+    for key, c in keys:
+        located.values[key] = parse(key, prefix + column_letter(c) + row, cells[c] if c < len(cells) else "")
+
+
+@dataclass(frozen=True)
+class _T3Spec:
+    """What locating table 三 needs of its layout, in normalised form, worked out once per table."""
+
+    official: dict[str, int]
+    parents: frozenset[str]
+    headers: frozenset[str]
+    stops: frozenset[str]
+    keys: tuple[tuple[str, ...], ...]
+
+
+@functools.lru_cache(maxsize=32)
+def _t3_spec(table: Table) -> _T3Spec:
+    block = table.blocks[0]
+    official = {normalize(row.label): i for i, row in enumerate(block.rows)}
+    for i, row in enumerate(block.rows):
+        for alias in ALIASES.get(normalize(row.label), ()):
+            official[alias] = i
+    return _T3Spec(
+        official=official,
+        parents=frozenset(normalize(p) for row in block.rows for p in row.parents),
+        headers=frozenset(normalize(x) for x in (table.corner, table.header, "法人或其他组织",
+                                                   *(col.label for col in block.columns[:2]))),
+        stops=frozenset(normalize(t) for t in ("行政复议", "四、政府信息公开行政复议、行政诉讼情况",
+                                                "五、存在的主要问题及改进情况", "二、主动公开政府信息情况")),
+        keys=tuple(tuple(f"t3.{row.key}.{column.key}" for column in block.columns) for row in block.rows))
+
+
 # ── 表三 ─────────────────────────────────────────────────────────────────────────────────────────
 def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
     block = table.blocks[0]
@@ -181,23 +218,15 @@ def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
     for column in block.columns:
         if column.key not in cols:
             located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{column.label}”列"))
-    stops = {normalize(t) for t in ("行政复议", "四、政府信息公开行政复议、行政诉讼情况",
-                                     "五、存在的主要问题及改进情况", "二、主动公开政府信息情况")}
-    headers = {normalize(x) for x in (table.corner, table.header, "法人或其他组织",
-                                      *(col.label for col in block.columns[:2]))}
-    official = {normalize(row.label): i for i, row in enumerate(block.rows)}
-    for i, row in enumerate(block.rows):
-        for alias in ALIASES.get(normalize(row.label), ()):
-            official[alias] = i
-    parents = {normalize(p) for row in block.rows for p in row.parents}
+    spec = _t3_spec(table)
+    official, parents, headers, stops = spec.official, spec.parents, spec.headers, spec.stops
     matched: dict[int, int] = {}          # official row index -> grid row
     pending: list[tuple[int, int, str]] = []  # grid row, label column, label
     for r in range(bottom + 1, min(len(sheet.rows), bottom + 150)):
         texts = sheet.row_texts(r)
-        norms = {t for _, t in texts}
-        if norms & stops:
+        if any(t in stops for _, t in texts):
             break
-        if norms & headers:
+        if any(t in headers for _, t in texts):
             continue
         labels = [(c, t) for c, t in texts if c < first_col]
         if not labels:
@@ -243,9 +272,8 @@ def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
             if i not in explained:
                 located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{row.name}”一行"))
             continue
-        for column in block.columns:
-            if column.key in cols:
-                _put(located, index, f"t3.{row.key}.{column.key}", s, matched[i], cols[column.key])
+        _put_row(located, sheet, matched[i], [(key, cols[column.key]) for key, column
+                                              in zip(spec.keys[i], block.columns, strict=True) if column.key in cols])
     return True
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .cells import address
 from .findings import Finding, Report, Severity, split_cell_ref
-from .reader import column_letter
 
 SUMMARY_SHEET = "校验结果"
 #: Author of every note xlcheck writes; how a later run tells its own notes from a person's.
@@ -69,7 +69,7 @@ class PlacedMark:
 
     @property
     def ref(self) -> str:
-        return f"{column_letter(self.col - 1)}{self.row}"
+        return address(self.row, self.col)
 
 
 def place(marks: Iterable[CellMark], anchor: Callable[[str], tuple[int, int] | None]) -> list[PlacedMark]:

@@ -18,6 +18,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cells import column_index, column_letter
 from .labels import normalize
 
 #: Cells beyond this many rows or columns of a sheet are not read: a report fits in a few hundred rows,
@@ -101,24 +102,6 @@ class Workbook:
     sheets: list[Sheet]
     #: "xlsx" (any OOXML zip: .xlsx/.xlsm), "xls", "xlsb" or "ods": what the file really is
     kind: str = "xlsx"
-
-
-def column_letter(col: int) -> str:
-    """0 -> "A", 26 -> "AA"."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def column_index(letters: str) -> int:
-    """"A" -> 0, "AA" -> 26."""
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index - 1
 
 
 def cell_ref(sheet: str, row: int, col: int) -> str:

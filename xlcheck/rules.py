@@ -120,6 +120,19 @@ class EffectiveRule:
 OVERRIDABLE = frozenset({"severity", "enabled", "message", "description"})
 
 
+@dataclass(frozen=True)
+class RuleContext:
+    """What xlcheck's custom rules need beside the data, under the document's ``ctx`` key: how
+    messages name each field, each value cell's kind, the known layouts, and the names and cells of
+    plain fields (``cover.uscc`` -> 统一社会信用代码 / ``封面!B4``)."""
+
+    labels: Mapping[str, str]
+    kinds: Mapping[str, str]
+    layouts: tuple[Any, ...]
+    field_names: Mapping[str, str]
+    field_refs: Mapping[str, str]
+
+
 class ReportValidator(cerberus.Validator):  # type: ignore[misc]
     """The one Validator subclass: xlcheck's custom rules over the report document."""
 
@@ -139,19 +152,20 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             'when': {'type': 'dict', 'valuesrules': {'type': 'list'}},
             'note': {'type': 'string'}}}
         """
-        labels = self.root_document["labels"]
+        labels = self.root_document["ctx"].labels
         for path, wanted in constraint.get("when", {}).items():
             if _lookup(self.root_document, path) not in wanted:
                 return
-        for binding in _bindings(constraint.get("each", {})):
-            left = _cells(value, constraint["left"], binding)
+        constant = isinstance(constraint["right"], (int, float))
+        for left_keys, right_keys in _expanded(self, constraint):
+            left = _cells(value, left_keys)
             if left is None or not left:
                 continue
-            if isinstance(constraint["right"], (int, float)):
+            if constant:
                 right: list[CellValue] | None = []
                 right_sum = float(constraint["right"])
             else:
-                right = _cells(value, constraint["right"], binding)
+                right = _cells(value, right_keys)
                 if right is None or not right:
                     continue
                 right_sum = sum(c.number for c in right)  # type: ignore[misc]
@@ -175,8 +189,8 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             'fields': {'type': 'list', 'schema': {'type': 'string'}},
             'at_least': {'type': 'number'}}}
         """
-        labels = self.root_document["labels"]
-        kinds = self.root_document["kinds"]
+        ctx = self.root_document["ctx"]
+        labels, kinds = ctx.labels, ctx.kinds
         check = _VALUE_CHECKS[constraint["check"]]
         keys = constraint.get("fields") or value.keys()
         for key in keys:
@@ -214,7 +228,7 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         layout, year = value.get("layout"), value.get("year")
         if not constraint or layout is None or year is None or layout.fits_year(year):
             return
-        wanted = next((x for x in self.root_document["layouts"] if x.fits_year(year)), None)
+        wanted = next((x for x in self.root_document["ctx"].layouts if x.fits_year(year)), None)
         hint = f"，应使用 {wanted.name}" if wanted else ""
         self._hit(fld, f"报告年度为 {year} 年，但表格是 {layout.name}{hint}", value.get("cells", ()))
 
@@ -254,12 +268,26 @@ def _bindings(each: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
         yield dict(zip(names, combo, strict=True))
 
 
-def _cells(values: Mapping[str, CellValue], keys: Sequence[str], binding: Mapping[str, str]
-           ) -> list[CellValue] | None:
+def _expanded(validator: ReportValidator, constraint: Mapping[str, Any]
+              ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The (left keys, right keys) of every binding of an ``xl_compare``, worked out once per compiled
+    rule: the same few hundred keys are formatted on every check otherwise."""
+    cache = validator.__dict__.setdefault("_xl_keys", {})
+    hit = cache.get(id(constraint))
+    if hit is None or hit[0] is not constraint:  # the constraint is kept, so its id cannot be reused
+        right = constraint["right"] if isinstance(constraint["right"], list) else []
+        keys = [(tuple(k.format(**b) for k in constraint["left"]), tuple(k.format(**b) for k in right))
+                for b in _bindings(constraint.get("each", {}))]
+        hit = cache[id(constraint)] = (constraint, keys)
+    expanded: list[tuple[tuple[str, ...], tuple[str, ...]]] = hit[1]
+    return expanded
+
+
+def _cells(values: Mapping[str, CellValue], keys: Sequence[str]) -> list[CellValue] | None:
     """The cells of ``keys`` that the workbook has; None when one of them holds no usable number."""
     out = []
     for key in keys:
-        cell = values.get(key.format(**binding))
+        cell = values.get(key)
         if cell is None:
             continue
         if cell.number is None:
@@ -440,8 +468,7 @@ def _finding(rule: Rule, error: Any, document: Mapping[str, Any]) -> Finding:
         message, cells, severity = error.info
         return Finding(rule.id, severity or rule.severity, message, cells)
     path = ".".join(str(p) for p in error.document_path)
-    names = document.get("field_names", {})
-    refs = document.get("field_refs", {})
+    names, refs = document["ctx"].field_names, document["ctx"].field_refs
     template = rule.message or CERBERUS_MESSAGES.get(error.code, "{field}不符合要求（{value}）")
     message = template.format(field=names.get(path, path), value="" if error.value is None else error.value,
                               constraint=_shown_constraint(error.constraint))

@@ -53,6 +53,8 @@ class CellValue:
 
 
 def parse(key: str, ref: str, raw: Any) -> CellValue:
+    if type(raw) is float and math.isfinite(raw):  # what calamine gives for nearly every value cell
+        return CellValue(key, ref, raw, raw, "number")
     if raw is None or raw == "":
         return CellValue(key, ref, "", 0.0, "blank")
     if isinstance(raw, Formula):

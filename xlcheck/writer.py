@@ -17,7 +17,6 @@ Every mark is recognisable on a later run, which removes it before adding new on
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import posixpath
@@ -33,6 +32,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
+from .cells import address, column_index, parse_cell
 from .findings import Report, Severity
 from .marks import (
     FILL,
@@ -102,7 +102,6 @@ STYLESHEET_ORDER = (
     "tableStyles", "colors", "extLst",
 )
 
-_CELL_RE = re.compile(r"^\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 _RANGE_RE = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7}):\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
 _SUMMARY_NAME_RE = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -675,31 +674,6 @@ def _new_part_name(package: _Package, pattern: str) -> str:
 # Cell references
 
 
-@functools.lru_cache(maxsize=1024)
-def _col_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index
-
-
-def _col_letters(index: int) -> str:
-    letters = ""
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _parse_cell(ref: str) -> tuple[int, int] | None:
-    """``"C12"`` -> (12, 3), one-based; None for anything that is not a single cell."""
-    first = ref.split(":", 1)[0].strip().upper()
-    match = _CELL_RE.match(first)
-    if not match:
-        return None
-    return int(match.group(2)), _col_index(match.group(1))
-
-
 def _merged_ranges(sheet_root: etree._Element) -> list[tuple[int, int, int, int]]:
     # Report templates merge hundreds of ranges; one regex per range keeps this well under 1 ms.
     out = []
@@ -707,7 +681,7 @@ def _merged_ranges(sheet_root: etree._Element) -> list[tuple[int, int, int, int]
         match = _RANGE_RE.match(merge.get("ref", ""))
         if match:
             c1, r1, c2, r2 = match.groups()
-            out.append((int(r1), _col_index(c1), int(r2), _col_index(c2)))
+            out.append((int(r1), column_index(c1) + 1, int(r2), column_index(c2) + 1))
     return out
 
 
@@ -715,7 +689,7 @@ def _placed(sheet_root: etree._Element, marks: list[CellMark]) -> list[PlacedMar
     merged = _merged_ranges(sheet_root)
 
     def anchor(ref: str) -> tuple[int, int] | None:
-        cell = _parse_cell(ref)
+        cell = parse_cell(ref)
         if cell is None:
             return None
         row, col = cell
@@ -861,7 +835,7 @@ def _remove_our_comments(root: etree._Element) -> set[tuple[int, int]] | None:
     cells = set()
     for comment in root.iterfind(f"{{{MAIN}}}commentList/{{{MAIN}}}comment"):
         if comment.get("authorId") == ours:
-            cell = _parse_cell(comment.get("ref", ""))
+            cell = parse_cell(comment.get("ref", ""))
             if cell:
                 cells.add((cell[0] - 1, cell[1] - 1))
             _detach(comment)
@@ -1160,15 +1134,14 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) ->
         _row(1, [_text_cell("A1", f"{SUMMARY_MARKER}：{file_name}", bold=True)]),
         _row(2, [_text_cell("A2", verdict(report), bold=True, colour=None if report.ok else red)]),
         _row(3, [_text_cell("A3", describe(report))]),
-        _row(5, [_text_cell(f"{_col_letters(i)}5", str(v), bold=True)
-                 for i, v in enumerate(SUMMARY_HEADER, 1)]),
+        _row(5, [_text_cell(address(5, i), str(v), bold=True) for i, v in enumerate(SUMMARY_HEADER, 1)]),
     ]
     body, links = [], []
     for index, row in enumerate(rows, 6):
         link = _link_location(row.link, sheet_names)
         cells = []
         for col, value in enumerate(row.values, 1):
-            ref = f"{_col_letters(col)}{index}"
+            ref = address(index, col)
             linked = link is not None and col == len(SUMMARY_HEADER)
             cells.append(_value_cell(ref, value, linked))
             if linked:
@@ -1196,7 +1169,7 @@ def _link_location(link: tuple[str, str] | None, sheet_names: dict[str, str]) ->
     if link is None:
         return None
     sheet = sheet_names.get(link[0]) or sheet_names.get(link[0].casefold())
-    if sheet is None or _parse_cell(link[1]) is None:
+    if sheet is None or parse_cell(link[1]) is None:
         return None
     quoted = sheet.replace("'", "''")
     return f"'{quoted}'!{link[1].replace('$', '').upper()}"

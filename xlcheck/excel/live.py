@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cells import address, parse_cell
 from ..findings import Report, Severity
 from ..marks import (
     FILL,
@@ -67,7 +68,6 @@ DEFAULT_RULES = "national"
 SUMMARY_WIDTHS = (6, 8, 14, 90, 30)
 
 _SUMMARY_NAME_RE = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
-_CELL_RE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
 _XL_SHEET_VERY_HIDDEN = 2
 
 
@@ -89,25 +89,6 @@ def _from_hex(text: str | None) -> tuple[int, int, int] | None:
     if not text:
         return None
     return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
-
-
-def _cell_index(cell: str) -> tuple[int, int] | None:
-    """``"D20"`` -> ``(20, 4)`` (one-based row, column), or None for anything else."""
-    match = _CELL_RE.match(cell.strip())
-    if match is None:
-        return None
-    col = 0
-    for ch in match.group(1).upper():
-        col = col * 26 + ord(ch) - 64
-    return int(match.group(2)), col
-
-
-def _address(row: int, col: int) -> str:
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row}"
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -297,7 +278,7 @@ def _placed(sheet: xw.Sheet, marks: list[CellMark]) -> list[PlacedMark]:
     in the annotated copy."""
 
     def anchor(ref: str) -> tuple[int, int] | None:
-        if _cell_index(ref) is None:
+        if parse_cell(ref) is None:
             return None
         area = sheet.range(ref.replace("$", "")).merge_area
         return area.row, area.column
@@ -318,7 +299,7 @@ def _mark_cells(book: xw.Book, report: Report, state: State) -> None:
         for target in _placed(sheet, sheet_marks):
             cell = sheet.range((target.row, target.col))
             fill = rgb(FILL[target.severity])
-            record = MarkRecord(sheet.name, _address(target.row, target.col), _hex(cell.color), _hex(fill) or "")
+            record = MarkRecord(sheet.name, address(target.row, target.col), _hex(cell.color), _hex(fill) or "")
             cell.color = fill
             if cell.note is None:  # a person's own note on a cell wins, as in the annotated copy
                 cell.add_note(target.note)
@@ -328,7 +309,7 @@ def _mark_cells(book: xw.Book, report: Report, state: State) -> None:
 
 def _link_location(sheets: list[xw.Sheet], link: tuple[str, str] | None) -> tuple[str, str] | None:
     """(``#'Sheet 1'!D20``, ``Sheet 1!D20``) for a finding's first cell, or None."""
-    if link is None or _cell_index(link[1]) is None:
+    if link is None or parse_cell(link[1]) is None:
         return None
     sheet = _find_sheet(sheets, link[0])
     if sheet is None:
