@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .layout import Block, Layout, Table
+from .output import width as display_width
 from .rules import LabeledField
 
 if TYPE_CHECKING:
@@ -20,6 +21,11 @@ YEAR_LABEL = "报告年度"
 INPUT_FILL = "FFFFF2CC"
 WIDTHS = {"A": 16, "B": 16, "C": 40}
 VALUE_WIDTH = 11
+ROW_HEIGHT = 15
+
+
+def _width(col: int) -> float:
+    return WIDTHS.get("ABC"[col - 1], VALUE_WIDTH) if col <= 3 else VALUE_WIDTH
 _T3_LABEL_COLS = 3
 
 
@@ -46,6 +52,15 @@ class _Writer:
         if bold:
             cell.font = self.bold
         self._box(row, col, to_row or row, to_col or col)
+        if to_row is None:
+            self._fit_height(row, text, sum(_width(c) for c in range(col, (to_col or col) + 1)))
+
+    def _fit_height(self, row: int, text: str, columns: float) -> None:
+        """Make a wrapped label's row tall enough to show it: nothing grows rows when a file opens."""
+        lines = -(-display_width(text) // max(1, int(columns) - 1))
+        if lines > 1:
+            current = self.ws.row_dimensions[row].height or ROW_HEIGHT
+            self.ws.row_dimensions[row].height = max(current, ROW_HEIGHT * lines)
 
     def value(self, row: int, col: int, kind: str | None, key: str, *, to_col: int | None = None) -> None:
         cell = self.ws.cell(row, col)
@@ -123,6 +138,12 @@ def build_template(layout: Layout, path: str | os.PathLike[str], fields: Sequenc
 
     for col in range(4, width + 1):
         ws.column_dimensions[get_column_letter(col)].width = VALUE_WIDTH
+    # printed on A4 landscape, one page wide, as the tables are published
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.protection.sheet = True
     ws.protection.formatColumns = False
     ws.protection.formatRows = False
