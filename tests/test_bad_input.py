@@ -390,3 +390,14 @@ def test_the_lock_file_and_output_names() -> None:
     assert default_output("a/年报.xls") == Path("a/年报.checked.xlsx")
     assert default_output("a/年报.ods") == Path("a/年报.checked.xlsx")
     assert default_output("a/年报.xlsm") == Path("a/年报.checked.xlsm")
+
+
+def test_a_formula_too_large_to_compute_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    values = corpus.consistent_values("2021", 3)
+    path = tmp_path / "overflow.xlsx"
+    cells = corpus.write_report(path, "2021", values, year=2022,
+                                raw={"t3.public.natural": "=ROUND(1,400)", "t3.public.legal": "=INT(1E999)"})
+    report = xlcheck.check(path)
+    assert report.error is None
+    flagged = {f.cells[0] for f in report.findings if f.rule == "D1"}
+    assert {cells["t3.public.natural"], cells["t3.public.legal"]} <= flagged

@@ -116,3 +116,28 @@ def test_console_script_runs_in_a_fresh_process(xiaolou: tuple[Path, dict[str, s
     assert json.loads(proc.stdout)["reports"][0]["format"] == "2019"
     assert digest(path) == before
     assert not path.with_name(f"{path.stem}.checked.xlsx").exists()
+
+
+def test_output_naming_the_input_is_refused(capsys: pytest.CaptureFixture[str],
+                                            xiaolou: tuple[Path, dict[str, str]]) -> None:
+    path, _ = xiaolou
+    before = digest(path)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", str(path), "--output", str(path)])
+    assert exit_info.value.code == 2 and "--in-place" in capsys.readouterr().err
+    assert digest(path) == before
+
+
+def test_in_place_leaves_a_clean_file_and_no_backups(tmp_path: Path, clean_report: Path) -> None:
+    for _ in range(3):
+        assert main(["check", "--in-place", str(clean_report)]) == 0
+    assert sorted(p.name for p in clean_report.parent.iterdir()) == ["clean.xlsx"]
+
+
+def test_in_place_marks_and_keeps_one_backup(xiaolou: tuple[Path, dict[str, str]]) -> None:
+    path, _ = xiaolou
+    original = path.read_bytes()
+    assert main(["check", "--in-place", str(path)]) == 1
+    backups = sorted(path.parent.glob("*.backup*.xlsx"))
+    assert [b.read_bytes() for b in backups] == [original]
+    assert path.read_bytes() != original

@@ -274,3 +274,39 @@ def test_everything_a_hook_returns_is_documented_field_by_field(kind: type) -> N
     assert f"`{kind.__name__}`" in GUIDE
     for fld in dataclasses.fields(kind):
         assert f"`{fld.name}`" in GUIDE, f"{kind.__name__}.{fld.name} is not in docs/plugins.md"
+
+
+@pytest.mark.parametrize("field", ["unit_name", "level", "uscc", "region", "contact", "phone"])
+def test_guangdong_blank_cover_field_is_reported_on_its_own_cell(tmp_path: Path, field: str) -> None:
+    # the template prints a hint beside most value cells and 报告年度 beside 填报单位: neither is a value
+    path = tmp_path / "gd.xlsx"
+    cells = write_report(path, rules="guangdong", cover={**GOOD_COVER, field: None})
+    (finding,) = check_with(path, rules="guangdong").findings
+    assert finding.rule == "GD-COVER" and finding.cells == (cells[f"cover.{field}"],)
+
+
+def test_guangdong_level_is_a_drop_down_in_the_template(tmp_path: Path) -> None:
+    import openpyxl
+
+    cells = write_report(tmp_path / "gd.xlsx", rules="guangdong")
+    ws = openpyxl.load_workbook(tmp_path / "gd.xlsx").worksheets[0]
+    level = cells["cover.level"].split("!")[1]
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert any(level in str(dv.sqref) and "乡镇人民政府（街道办事处）" in dv.formula1 for dv in lists)
+
+
+def test_p_naming_an_installed_plugin_loads_it_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "-p", "xlcheck_national"]) == 0
+    assert re.search(r"^T3-RES ", capsys.readouterr().out, re.M)
+
+
+def test_a_plugin_that_failed_to_load_is_named_on_stderr_when_checking(
+        capsys: pytest.CaptureFixture[str], xiaolou: tuple[Path, dict[str, str]]) -> None:
+    main(["check", "-p", "xlcheck_no_such_module", "--no-annotate", str(xiaolou[0])])
+    assert "xlcheck_no_such_module" in capsys.readouterr().err
+
+
+def test_template_without_the_layout_plugin_is_a_usage_error(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    assert main(["template", "2021", "-p", "no:xlcheck.builtin", "-o", str(tmp_path / "t.xlsx")]) == 2
+    assert "2021" in capsys.readouterr().err

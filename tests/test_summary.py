@@ -149,3 +149,20 @@ def test_reports_alone_and_an_interrupted_run(tmp_path: Path) -> None:
         summary.write_summary(tmp_path / "s.txt", reports)
     empty = summary.write_summary(tmp_path / "empty.xlsx", [])
     assert rows(load_workbook(empty)["文件汇总"]) == [list(summary.FILE_HEADER)]
+
+
+def test_text_from_the_workbooks_cannot_break_or_inject_into_the_summary(tmp_path: Path) -> None:
+    import corpus
+
+    values = corpus.consistent_values("2021", 2)
+    path = tmp_path / "odd.xlsx"
+    corpus.write_report(path, "2021", values, year=2022,
+                        raw={"t3.public.natural": "5_x0007_件", "t3.public.legal": "=HYPERLINK(\"x\")"})
+    summary = tmp_path / "s.xlsx"
+    assert main(["check", str(path), "--no-annotate", "--summary", str(summary)]) in (0, 1)
+    import openpyxl
+
+    ws = openpyxl.load_workbook(summary)["问题明细"]
+    messages = [ws.cell(r, 6).value for r in range(2, ws.max_row + 1)]
+    assert any("5件" in m for m in messages)
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)

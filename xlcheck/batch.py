@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .findings import Report, Severity
+from .findings import Report
 from .reader import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def expand(inputs: Sequence[str], *, exclude: str | os.PathLike[str] | None = No
             seen.add(key)
             out.files.append(Found(path, root))
 
-    def one(arg: str, from_list: bool) -> None:
+    def one(arg: str) -> None:
         if os.path.isdir(arg):
             out.collected = True
             before = len(out.files)
@@ -173,9 +173,9 @@ def expand(inputs: Sequence[str], *, exclude: str | os.PathLike[str] | None = No
             if not entries:
                 out.empty.append(arg)
             for entry in entries:
-                one(entry, True)
+                one(entry)
         else:
-            one(arg, False)
+            one(arg)
     return out
 
 
@@ -283,11 +283,9 @@ def _registry_for(settings: Settings) -> Registry:
     if registry is None:
         registry = _inherited.pop(key, None)
         if registry is None:
-            from .plugins import load
+            from .plugins import load_options
 
-            blocked = [p.removeprefix("no:") for p in settings.plugins if p.startswith("no:")]
-            modules = [p for p in settings.plugins if not p.startswith("no:")]
-            registry = load(blocked=blocked, modules=modules)
+            registry = load_options(settings.plugins)
         registry.compiled(settings.rules)
         cache[key] = registry
     return registry
@@ -300,7 +298,10 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     report = check(task.source, rules=settings.rules, year=settings.year, registry=registry)
     outcome = Outcome(task.index, report)
     mode = settings.annotate
-    wanted = mode != NONE and report.error is None and (mode != OUT_DIR or bool(report.findings))
+    # copies only of files with findings in a folder run; a file marked in place only when there is
+    # something to mark or earlier marks to take away (else every run would leave another backup)
+    wanted = mode != NONE and report.error is None and (
+        mode == BESIDE or bool(report.findings) or (mode == IN_PLACE and report.marked))
     if wanted:
         try:
             _annotate(outcome, task, settings)
@@ -311,14 +312,17 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
 
 
 def _annotate(outcome: Outcome, task: Task, settings: Settings) -> None:
-    from .annotated_copy import annotate, annotate_in_place, conversion_note, default_output
+    from .annotated_copy import annotate, annotate_in_place, conversion_note, default_output, needs_conversion
 
     report = outcome.report
     if settings.annotate == IN_PLACE:
         marked, backup = annotate_in_place(report)
-        shown = str(marked) if task.source == task.path else task.path
-        report.annotated = f"{shown}（原文件已备份为 {backup.name}）"
-        outcome.copy = task.path
+        if needs_conversion(task.source):  # a legacy workbook is left alone and marked as a new .xlsx
+            report.annotated = outcome.copy = str(marked)
+        else:
+            shown = str(marked) if task.source == task.path else task.path
+            report.annotated = f"{shown}（原文件已备份为 {backup.name}）"
+            outcome.copy = task.path
     elif settings.annotate == OUT_DIR:
         assert task.target is not None and task.target_shown is not None
         Path(task.target).parent.mkdir(parents=True, exist_ok=True)
@@ -552,11 +556,3 @@ def _run_dask(tasks: Sequence[Task], settings: Settings, address: str, collect: 
     finally:
         client.close()
     return False
-
-
-def counts(outcomes: Sequence[Outcome]) -> tuple[int, int, int]:
-    """(clean, with errors, unreadable) as the progress bar shows them."""
-    unreadable = sum(1 for o in outcomes if o.report.error is not None)
-    errors = sum(1 for o in outcomes if o.report.error is None
-                 and any(f.severity is Severity.ERROR for f in o.report.findings))
-    return len(outcomes) - unreadable - errors, errors, unreadable

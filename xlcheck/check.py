@@ -10,7 +10,7 @@ from .document import build_document
 from .findings import Finding, Report, split_cell_ref
 from .locator import NotAReportError, locate
 from .marks import SUMMARY_MARKER
-from .plugins import Registry, default_registry
+from .plugins import PluginError, Registry, default_registry
 from .reader import ReadError, Sheet, Workbook, read_workbook
 from .rules import run_rule
 
@@ -26,9 +26,15 @@ def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: i
     """
     try:
         book = read_workbook(path)
+        return check_workbook(book, rules=rules, year=year, registry=registry)
     except ReadError as exc:
         return Report(os.fspath(path), error=str(exc))
-    return check_workbook(book, rules=rules, year=year, registry=registry)
+    except PluginError:  # an unknown rule set: the caller's mistake, not the file's
+        raise
+    except Exception as exc:  # the last line of defence: a file must never end a batch with a traceback
+        return Report(os.fspath(path), error=(
+            f"{Path(path).name}：xlcheck 内部错误，未能校验这个文件；请把文件和这条信息反馈给开发者 "
+            f"(internal error: {type(exc).__name__}: {exc})"))
 
 
 def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | None = None,
@@ -36,10 +42,11 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
     """Check values already read (from a file, or from an open workbook through xlwings)."""
     registry = registry or default_registry()
     # an annotated copy's own summary sheet quotes labels and years; it is not part of the report
-    book = Workbook(book.path, [s for s in book.sheets if not _is_summary(s)])
+    sheets = [s for s in book.sheets if not _is_summary(s)]
     compiled = registry.compiled(rules)
     fields = registry.fields(rules)
-    report = Report(book.path)
+    report = Report(book.path, marked=len(sheets) < len(book.sheets))
+    book = Workbook(book.path, sheets, book.kind)
     try:
         located = locate(book, registry.layouts, year, fields)
     except NotAReportError as exc:

@@ -159,14 +159,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _registry(args: argparse.Namespace) -> Registry:
-    from .plugins import load, set_default_registry
+    from .plugins import load_options
 
-    options: list[str] = getattr(args, "plugin", [])
-    blocked = [p.removeprefix("no:") for p in options if p.startswith("no:")]
-    modules = [p for p in options if not p.startswith("no:")]
-    registry = load(blocked=blocked, modules=modules)
-    set_default_registry(registry)
+    # passed to every call explicitly: the process-wide default stays what an import would load
+    registry = load_options(getattr(args, "plugin", []))
+    for info in registry.plugins:
+        # a plugin asked for and not loaded means rules that silently do not run: say so every time
+        if info.error and args.command != "plugins":
+            print(f"xlcheck: 插件 {info.name} {info.error}", file=sys.stderr)
     return registry
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _positive(text: str) -> int:
@@ -201,6 +211,9 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise UsageError("没有要校验的工作簿 (nothing to check)")
     if args.output and (found.collected or len(found.files) > 1):
         parser.error("--output 只能用于一个文件 (--output takes one file)")
+    if args.output and _same_file(args.output, found.files[0].path):
+        parser.error("--output 指向了要校验的原文件；要直接标注原文件请用 --in-place，它会先保存备份 "
+                     "(--output names the input itself: use --in-place, which keeps a backup)")
     if args.no_annotate:
         mode = batch.NONE
     elif args.in_place:
@@ -231,9 +244,9 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             print(f"xlcheck: {outcome.report.path}：无法写出标注副本 (annotated copy not written): "
                   f"{outcome.write_error}", file=sys.stderr)
     reports = result.reports
+    registry.output_formats[args.format].render(reports, sys.stdout)
     if args.summary:
         failed_writes |= not _summary(args.summary, result, registry, args.rules)
-    registry.output_formats[args.format].render(reports, sys.stdout)
     if result.interrupted:
         print(f"已中断 (interrupted)：共 {result.total} 个文件，已校验 {len(reports)} 个", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -330,7 +343,9 @@ def _template(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .template import build_template
 
     registry = _registry(args)
-    layout = next(x for x in registry.layouts if x.format == args.format)
+    layout = next((x for x in registry.layouts if x.format == args.format), None)
+    if layout is None:
+        raise UsageError(f"没有 {args.format} 版格式：提供格式的插件未加载 (no layout for format {args.format})")
     fields = registry.fields(args.rules)
     try:
         build_template(layout, args.output, fields)

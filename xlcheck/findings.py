@@ -68,6 +68,8 @@ class Report:
     unit: str | None = None
     #: where the annotated copy was written, when it was
     annotated: str | None = None
+    #: the workbook carries an earlier xlcheck summary sheet (it is an annotated copy)
+    marked: bool = False
 
     @property
     def ok(self) -> bool:

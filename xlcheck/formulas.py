@@ -69,6 +69,8 @@ def fill_uncached(path: str, workbook: Workbook, parts: dict[str, bytes]) -> Non
             sheet.rows[row][col] = Formula(cell.text, value)
         except FormulaError as exc:
             sheet.rows[row][col] = Formula(cell.text, None, str(exc))
+        except (ArithmeticError, ValueError) as exc:  # =ROUND(1,400), =INT(1E999): too large to compute
+            sheet.rows[row][col] = Formula(cell.text, None, f"结果超出可计算的范围（{type(exc).__name__}）")
 
 
 def uncached_cells(data: bytes) -> Iterator[tuple[int, int, str]]:

@@ -40,12 +40,6 @@ def strip_numbering(norm: str) -> str:
     return _NUMBERING.sub("", norm, count=1)
 
 
-def numbering(norm: str) -> str:
-    """The leading "1." or "(一)" of a normalised label, or ""."""
-    match = _NUMBERING.match(norm)
-    return match.group(0) if match else ""
-
-
 def similarity(a: str, b: str) -> float:
     """How alike two normalised labels are, 0..1, ignoring their numbering."""
     return difflib.SequenceMatcher(None, strip_numbering(a), strip_numbering(b), autojunk=False).ratio()

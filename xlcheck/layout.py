@@ -35,7 +35,6 @@ class Row:
     parents: tuple[str, ...] = ()
     #: how a message names the row, in the report's own words
     short: str = ""
-    kind: ValueKind | None = None
 
     @property
     def name(self) -> str:
@@ -79,7 +78,7 @@ class Field:
 
     @property
     def kind(self) -> ValueKind:
-        return self.row.kind or self.column.kind or self.block.kind
+        return self.column.kind or self.block.kind
 
     @property
     def label(self) -> str:

@@ -79,9 +79,6 @@ class _Index:
             hits.extend(self.at.get(alias, ()))
         return sorted(hits)
 
-    def text(self, s: int, r: int, c: int) -> str:
-        return normalize(self.sheets[s].value(r, c))
-
 
 @functools.lru_cache(maxsize=32)
 def _labels(layout: Layout) -> frozenset[str]:
@@ -138,9 +135,15 @@ def _locate_fields(index: _Index, fields: Sequence[LabeledField], located: Locat
 
 
 def _right_of(sheet: Sheet, r: int, c: int) -> tuple[int, object]:
-    """The value beside a label: the first filled cell to its right, since labels are often merged
-    over two or three cells; the cell just right of the label when all are empty."""
-    for col in range(c + 1, c + 5):
+    """The value beside a label: the cell just right of the label's merged area, which may be blank.
+
+    Where merged ranges are unknown, the first filled cell of the next two (a label merged over two
+    cells) — never further, where a hint or the next label may stand.
+    """
+    if sheet.merged is not None:
+        col = sheet.merged_end(r, c) + 1
+        return col, sheet.value(r, col)
+    for col in (c + 1, c + 2):
         value = sheet.value(r, col)
         if value not in ("", None):
             return col, value

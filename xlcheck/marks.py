@@ -6,6 +6,7 @@ The annotated copy (``xlcheck.writer``) and the open workbook behind the Excel b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -23,6 +24,29 @@ FILL = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C", Severity.INFO:
 FONT = {Severity.ERROR: "FF9C0006", Severity.WARNING: "FF9C5700", Severity.INFO: "FF1F4E78"}
 
 SUMMARY_HEADER = ("序号", "级别", "规则", "说明", "单元格")
+#: column widths of the summary sheet, in characters
+SUMMARY_WIDTHS = (6, 8, 14, 90, 30)
+_SUMMARY_NAME = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
+
+
+def is_summary_name(name: str) -> bool:
+    """Whether a sheet has a name xlcheck gives its summary sheet (``校验结果`` or ``校验结果(2)``)."""
+    return _SUMMARY_NAME.fullmatch(name) is not None
+
+
+def free_summary_name(taken: Iterable[str]) -> str:
+    """The summary sheet's name: a person's own sheet called 校验结果 is theirs, so ours steps aside."""
+    used = {name.casefold() for name in taken}
+    name, number = SUMMARY_SHEET, 1
+    while name.casefold() in used:
+        number += 1
+        name = f"{SUMMARY_SHEET}({number})"
+    return name
+
+
+def link_location(sheet: str, cell: str) -> str:
+    """Where a summary row's link goes, as Excel writes it: ``'Sheet 1'!D20``."""
+    return "'" + sheet.replace("'", "''") + "'!" + cell.replace("$", "").upper()
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,12 @@ def load(*, autoload: bool | None = None, blocked: Iterable[str] = (), modules: 
     return _collect(pm, infos)
 
 
+def load_options(options: Sequence[str]) -> Registry:
+    """Load plugins as the command line's ``-p`` options say: ``MODULE`` loads one, ``no:NAME`` blocks one."""
+    return load(blocked=[p.removeprefix("no:") for p in options if p.startswith("no:")],
+                modules=[p for p in options if not p.startswith("no:")])
+
+
 def _distribution(ep: importlib.metadata.EntryPoint) -> tuple[str, str]:
     dist = ep.dist
     if dist is None:
@@ -133,6 +139,8 @@ def _load_and_register(pm: pluggy.PluginManager, infos: list[PluginInfo], loader
     except Exception as exc:  # a broken plugin is skipped, never fatal to the others
         info.error = f"无法加载，已跳过 (failed to import, skipped): {type(exc).__name__}: {exc}"
         infos.append(info)
+        return
+    if pm.is_registered(plugin):  # -p naming a plugin its entry point already loaded
         return
     _register(pm, infos, plugin, name, info)
 
@@ -193,9 +201,3 @@ def default_registry() -> Registry:
     if _default is None:
         _default = load()
     return _default
-
-
-def set_default_registry(registry: Registry | None) -> None:
-    """Make ``registry`` the one ``default_registry`` returns (the CLI, after reading ``-p``)."""
-    global _default
-    _default = registry

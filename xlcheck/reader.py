@@ -69,6 +69,9 @@ class Sheet:
 
     name: str
     rows: list[list[Any]]
+    #: merged ranges as ((first row, first col), (last row, last col)), zero-based; None when the
+    #: source cannot say (the open workbook behind the Excel button)
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] | None = None
     _texts: list[tuple[int, int, str]] | None = field(default=None, repr=False)
     _by_row: dict[int, list[tuple[int, str]]] | None = field(default=None, repr=False)
 
@@ -86,6 +89,13 @@ class Sheet:
             self._texts = [(r, c, norm) for r, cells in enumerate(self.rows) for c, value in enumerate(cells)
                            if isinstance(value, str) and value and (norm := normalize(value))]
         return self._texts
+
+    def merged_end(self, row: int, col: int) -> int:
+        """The last column of the merged area that starts at (row, col); ``col`` when not merged."""
+        for (r1, c1), (r2, c2) in self.merged or ():
+            if r1 <= row <= r2 and c1 == col:
+                return c2
+        return col
 
     def row_texts(self, row: int) -> list[tuple[int, str]]:
         """The non-empty text cells of one row as ``(col, normalised text)``."""
@@ -184,8 +194,12 @@ def _check_cfb(name: str, base: str) -> None:
 # Bounds of a zip package, checked before calamine parses it
 
 
-# a row of 10000 or more, or a column past ZZ (a literal prefix keeps the search at ~3 µs per KB)
-_BIG_REF = re.compile(rb'r="(?:[A-Z]{3}|[A-Z]{0,2}\d{5})')
+# a reference at row 1000 or more, or past column Z: below that a sheet spans at most 999 × 26 cells,
+# so only these sheets need their span worked out (a literal prefix keeps the search at ~3 µs per KB)
+_BIG_REF = re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?\d{4})')
+# a formula element closed with no value after it, or with an empty one, before its cell ends
+_UNCACHED = re.compile(rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
+                       rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
 _REF = re.compile(rb'<(?:\w+:)?(c|row)\b[^>]*?\sr="([A-Z]*)(\d+)"')
 
 
@@ -244,8 +258,8 @@ def _scan_zip(name: str, base: str, suffix: str) -> _Package:
                 _check_ods_password(archive, base)
                 continue
             _check_span(data, base, part)
-            # Every formula sheet has an "</f>" (shared ones have a master): one pass rules out the rest.
-            if b"f>" in data:
+            # Only a formula saved without its result needs computing: one with a <v> is read as it is.
+            if b"f>" in data and _UNCACHED.search(data):
                 package.formula_parts[part] = data
     return package
 
@@ -291,7 +305,7 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
                         "请校验旁边的同名工作簿 (an Office lock file, skipped)")
     suffix = os.path.splitext(base)[1].lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ReadError(f"{base}：不支持的文件类型，请使用 .xlsx、.xlsm、.xls 或 .ods (unsupported file type)")
+        raise ReadError(f"{base}：不支持的文件类型，请使用 .xlsx、.xlsm、.xls、.xlsb 或 .ods (unsupported file type)")
     magic = _sniff(name, base)
     package: _Package | None = None
     if magic == "cfb":
@@ -321,7 +335,8 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
             if str(meta.typ).endswith("WorkSheet"):
                 sheet = book.get_sheet_by_name(meta.name)
                 rows = sheet.to_python(skip_empty_area=False, nrows=MAX_ROWS)
-                sheets.append(Sheet(meta.name, [r[:MAX_COLS] for r in rows]))
+                merged = [(tuple(a), tuple(b)) for a, b in (getattr(sheet, "merged_cell_ranges", None) or ())]
+                sheets.append(Sheet(meta.name, [r[:MAX_COLS] for r in rows], merged))
     except BaseException as exc:  # a Rust panic surfaces as PanicException, a BaseException
         if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
             raise

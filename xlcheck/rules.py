@@ -70,13 +70,15 @@ class Rule:
 @dataclass(frozen=True)
 class LabeledField:
     """A single value written beside its label somewhere in the workbook, such as a cover block's
-    填报单位. The value is the first filled cell to the right of the label; rules see it as
+    填报单位. The value is the cell just right of the label (of its merged area); rules see it as
     ``cover.<key>`` (a string, "" when the cell is empty; absent when the label is not there)."""
 
     key: str
     label: str
-    #: what a person should write, shown in the blank template
+    #: what a person should write, shown beside the value cell in the blank template
     hint: str = ""
+    #: the allowed values, offered as a drop-down list in the blank template (a rule still checks them)
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,20 @@ def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: 
             _write_xlsx(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted), base)
     except OSError as exc:
         raise SummaryError(f"无法写出汇总 {target}：{exc.strerror or exc} (cannot write the summary)") from None
+    except Exception as exc:  # whatever the files held, the run's other output must still reach the user
+        raise SummaryError(f"无法写出汇总 {target}：{type(exc).__name__}: {exc} (cannot write the summary)") from None
     return target
+
+
+def _append(ws: Any, values: Sequence[Any]) -> None:
+    """Append a row of text from strangers' files as text: control characters that openpyxl refuses
+    are dropped, and a value starting with "=" stays text instead of becoming a formula."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
 
 
 def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow], summary: dict[str, Any]) -> None:
@@ -217,7 +230,7 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     files.title = FILES_SHEET
 
     def header(ws: Any, names: Sequence[str], widths: Sequence[int]) -> None:
-        ws.append(list(names))
+        _append(ws, names)
         for col, width in enumerate(widths, 1):
             cell = ws.cell(1, col)
             cell.font, cell.fill = bold, head_fill
@@ -227,7 +240,7 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     header(files, FILE_HEADER, (6, 28, 48, 7, 7, 14, 8, 8, 24, 40, 40))
     links: dict[str, str] = {}
     for row in rows:
-        files.append(list(row.values))
+        _append(files, row.values)
         r = files.max_row
         files.cell(r, 6).fill = verdict_fill.get(row.verdict, PatternFill())
         if row.copy:
@@ -243,8 +256,8 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     for row in rows:
         for finding in sorted(row.report.findings, key=lambda f: -f.severity.rank):
             n += 1
-            details.append([n, row.unit, row.path, finding.rule, finding.severity.label, finding.message,
-                            "、".join(finding.cells)])
+            _append(details, [n, row.unit, row.path, finding.rule, finding.severity.label, finding.message,
+                              "、".join(finding.cells)])
             r = details.max_row
             details.cell(r, 6).alignment = Alignment(wrap_text=True, vertical="top")
             link = links.get(row.path)
@@ -265,21 +278,21 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
         ("其中有警告", summary["passed_with_warnings"]), ("未通过", summary["failed"]),
         ("无法校验", summary["unreadable"]), ("错误合计", summary["errors"]), ("警告合计", summary["warnings"]),
     ]
-    stats.append(["校验概况"])
+    _append(stats, ["校验概况"])
     stats.cell(1, 1).font = Font(bold=True, size=13)
     for label, value in lines:
-        stats.append([label, value])
+        _append(stats, [label, value])
     if summary["interrupted"]:
-        stats.append(["注意", f"校验被中断：共 {summary['files']} 个文件，只校验了 {summary['checked']} 个"])
+        _append(stats, ["注意", f"校验被中断：共 {summary['files']} 个文件，只校验了 {summary['checked']} 个"])
         stats.cell(stats.max_row, 2).font = Font(bold=True, color="FF9C0006")
     stats.append([])
     top = stats.max_row + 1
-    stats.append(list(RULE_HEADER))
+    _append(stats, RULE_HEADER)
     for col in range(1, len(RULE_HEADER) + 1):
         cell = stats.cell(top, col)
         cell.font, cell.fill = bold, head_fill
     for rule in rules:
-        stats.append(list(rule.values))
+        _append(stats, rule.values)
     for letter, width in zip("ABCDEF", (12, 50, 14, 10, 8, 8), strict=True):
         stats.column_dimensions[letter].width = width
     if rules:

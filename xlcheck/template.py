@@ -30,7 +30,7 @@ _T3_LABEL_COLS = 3
 
 
 class _Writer:
-    def __init__(self, ws: Worksheet) -> None:
+    def __init__(self, ws: Worksheet, layout: Layout) -> None:
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
         self.ws = ws
@@ -44,6 +44,7 @@ class _Writer:
         self.validations: dict[str, object] = {}
         #: field key -> cell, for filling the template in code (``xlcheck.testing``)
         self.cells: dict[str, str] = {}
+        self.kinds = {key: f.kind for key, f in layout.fields.items()}
 
     def label(self, row: int, col: int, text: str, *, to_row: int | None = None, to_col: int | None = None,
               align_left: bool = False, bold: bool = False) -> None:
@@ -62,7 +63,9 @@ class _Writer:
             current = self.ws.row_dimensions[row].height or ROW_HEIGHT
             self.ws.row_dimensions[row].height = max(current, ROW_HEIGHT * lines)
 
-    def value(self, row: int, col: int, kind: str | None, key: str, *, to_col: int | None = None) -> None:
+    def value(self, row: int, col: int, key: str, *, to_col: int | None = None, kind: str | None = None) -> None:
+        """A cell a person fills in: field ``key``'s cell, validated by its kind (text when it has none)."""
+        kind = kind or self.kinds.get(key)
         cell = self.ws.cell(row, col)
         self.cells[key] = f"{self.ws.title}!{cell.coordinate}"
         cell.fill = self.input_fill
@@ -80,6 +83,15 @@ class _Writer:
                 self.ws.cell(r, c).border = self.border
         if (to_row, to_col) != (row, col):
             self.ws.merge_cells(start_row=row, start_column=col, end_row=to_row, end_column=to_col)
+
+    def choices(self, row: int, col: int, options: Sequence[str]) -> None:
+        """A drop-down list on one cell."""
+        from openpyxl.worksheet.datavalidation import DataValidation
+
+        dv = DataValidation(type="list", formula1='"' + ",".join(options) + '"', allow_blank=True,
+                            showErrorMessage=True, errorTitle="请从列表中选择", error="请从下拉列表中选择一项")
+        self.ws.add_data_validation(dv)
+        dv.add(self.ws.cell(row, col).coordinate)
 
     def _validation(self, kind: str) -> object:
         from openpyxl.worksheet.datavalidation import DataValidation
@@ -109,21 +121,23 @@ def build_template(layout: Layout, path: str | os.PathLike[str], fields: Sequenc
     ws = wb.active
     assert ws is not None
     ws.title = SHEET_TITLE
-    w = _Writer(ws)
+    w = _Writer(ws, layout)
     width = 3 + len(layout.table("t3").blocks[0].columns)
     width = max(width, len(layout.table("t4").blocks[0].columns))
     w.label(1, 1, "政府信息公开工作年度报告", to_col=width, bold=True)
     ws.cell(1, 1).font = Font(size=16, bold=True)
     w.label(2, 1, UNIT_LABEL)
-    w.value(2, 2, None, "cover.unit_name", to_col=3)
+    w.value(2, 2, "cover.unit_name", to_col=3)
     w.label(2, 4, YEAR_LABEL, to_col=5)
-    w.value(2, 6, "count", "year")
+    w.value(2, 6, "year", kind="count")
     row = 3
     for fld in fields:
         if fld.label == UNIT_LABEL:
             continue
         w.label(row, 1, fld.label)
-        w.value(row, 2, None, f"cover.{fld.key}", to_col=3)
+        w.value(row, 2, f"cover.{fld.key}", to_col=3)
+        if fld.choices:
+            w.choices(row, 2, fld.choices)
         if fld.hint:
             ws.cell(row, 4, fld.hint).font = Font(color="FF808080", size=9)
         row += 1
@@ -173,10 +187,9 @@ def _t2_block(w: _Writer, block: Block, row: int) -> int:
         row += 1
         w.label(row, 1, r.label)
         for i, column in enumerate(block.columns):
-            kind = r.kind or column.kind or block.kind
             last = i == len(block.columns) - 1
             key = f"t2.{block.key}.{r.key}.{column.key}"
-            w.value(row, 2 + i, kind, key, to_col=span if (block.merged_value or last) else None)
+            w.value(row, 2 + i, key, to_col=span if (block.merged_value or last) else None)
     return row + 1
 
 
@@ -205,7 +218,7 @@ def _table3(w: _Writer, table: Table, row: int) -> int:
         depth = len(r.parents)
         w.label(row + i, 1 + depth, r.label, to_col=_T3_LABEL_COLS, align_left=depth == 2)
         for j, column in enumerate(block.columns):
-            w.value(row + i, first + j, column.kind or block.kind, f"t3.{r.key}.{column.key}")
+            w.value(row + i, first + j, f"t3.{r.key}.{column.key}")
     return row + len(block.rows)
 
 
@@ -224,7 +237,7 @@ def _table4(w: _Writer, table: Table, row: int) -> int:
         w.label(row if not nested else row + 1, cols[0], label, to_row=row + 1, to_col=cols[-1])
     for i, column in enumerate(block.columns):
         w.label(row + 2, 1 + i, column.label)
-        w.value(row + 3, 1 + i, column.kind or block.kind, f"t4.{column.key}")
+        w.value(row + 3, 1 + i, f"t4.{column.key}")
     return row + 4
 
 

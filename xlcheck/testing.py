@@ -2,11 +2,13 @@
 installed) with two fixtures:
 
 ``xlcheck_workbook``
-    ``make(values=None, *, fmt="2021", year=2022, cover=None, rules="national", name="report.xlsx")``
+    ``make(values=None, *, fmt="2021", year=2022, cover=None, rules="national", plugins=(),
+    name="report.xlsx")``
     writes a filled report in the standard layout to the test's temporary folder and returns its path.
     Every value cell holds 0 (a report that passes every national rule) except the ones ``values``
     sets by field key (``{"t3.public.natural": 2}``; a string is written as typed, ``None`` leaves the
-    cell blank); ``cover`` fills cover fields by key (``{"uscc": "..."}``).
+    cell blank); ``cover`` fills cover fields by key (``{"uscc": "..."}``); ``plugins`` are registered
+    while the template is written, so that a rule set they add can name its cover fields.
 
 ``xlcheck_check``
     ``run(path, *, plugins=(), rules="national", year=None, blocked=())`` checks a workbook with the
@@ -31,11 +33,11 @@ from .template import build_template
 
 def write_report(path: str | os.PathLike[str], values: Mapping[str, Any] | None = None, *, fmt: str = "2021",
                  year: int | None = 2022, cover: Mapping[str, Any] | None = None, rules: str = "national",
-                 registry: Registry | None = None) -> dict[str, str]:
+                 plugins: Sequence[object] = (), registry: Registry | None = None) -> dict[str, str]:
     """Write a filled report workbook; return field key -> ``Sheet!A1`` (see the module docstring)."""
     from openpyxl import load_workbook
 
-    registry = registry or load()
+    registry = registry or load(extra=plugins)
     layout = next(x for x in registry.layouts if x.format == fmt)
     cells = build_template(layout, path, registry.fields(rules))
     unknown = set(values or {}) - set(layout.fields)

@@ -40,11 +40,14 @@ from .marks import (
     NOTE_AUTHOR,
     SUMMARY_HEADER,
     SUMMARY_MARKER,
-    SUMMARY_SHEET,
+    SUMMARY_WIDTHS,
     CellMark,
     PlacedMark,
     cell_marks,
     describe,
+    free_summary_name,
+    is_summary_name,
+    link_location,
     place,
     summary_rows,
     verdict,
@@ -103,7 +106,6 @@ STYLESHEET_ORDER = (
 )
 
 _RANGE_RE = re.compile(r"\$?([A-Z]{1,3})\$?([0-9]{1,7}):\$?([A-Z]{1,3})\$?([0-9]{1,7})$")
-_SUMMARY_NAME_RE = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _DXF_REF_RE = re.compile(rb'[dD]xfId="(\d+)"')
 # VML is edited as bytes: Excel's VML is not always well-formed XML (form controls may hold <br>).
@@ -126,7 +128,6 @@ _VML_SHAPETYPE = (
     b'<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
 )
 
-SUMMARY_WIDTHS = (6, 8, 14, 90, 30)
 _LINK_COLOUR = "FF0563C1"
 
 
@@ -727,7 +728,7 @@ def _remove_marks(book: _Book) -> None:
 
 
 def _is_our_summary(book: _Book, sheet: _Sheet) -> bool:
-    if sheet.part is None or not _SUMMARY_NAME_RE.fullmatch(sheet.name):
+    if sheet.part is None or not is_summary_name(sheet.name):
         return False
     # Parsed aside, not cached: the package reads worksheets with sheet_tail().
     sheet_root = etree.fromstring(book.package.data(sheet.part), _parser())
@@ -1094,7 +1095,7 @@ def _vml_shape(target: PlacedMark, shape_id: int, ns: bytes) -> bytes:
 
 def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     sheets = book.sheets
-    name = _free_sheet_name({s.name.casefold() for s in sheets})
+    name = free_summary_name({s.name.casefold() for s in sheets})
     part = _new_part_name(book.package, "xl/worksheets/sheet{}.xml")
     link_names = {s.name: s.name for s in sheets if s.part is not None}
     link_names.update({s.name.casefold(): s.name for s in sheets if s.part is not None})
@@ -1107,15 +1108,6 @@ def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     _set_rid(element, rid)
     _ensure_book_view(book)
     book.shift_sheet_indices(0, +1)
-
-
-def _free_sheet_name(taken: set[str]) -> str:
-    # A person's own sheet of that name is theirs; ours steps aside.
-    name, number = SUMMARY_SHEET, 1
-    while name.casefold() in taken:
-        number += 1
-        name = f"{SUMMARY_SHEET}({number})"
-    return name
 
 
 def _ensure_book_view(book: _Book) -> None:
@@ -1171,8 +1163,7 @@ def _link_location(link: tuple[str, str] | None, sheet_names: dict[str, str]) ->
     sheet = sheet_names.get(link[0]) or sheet_names.get(link[0].casefold())
     if sheet is None or parse_cell(link[1]) is None:
         return None
-    quoted = sheet.replace("'", "''")
-    return f"'{quoted}'!{link[1].replace('$', '').upper()}"
+    return link_location(sheet, link[1])
 
 
 def _clean(text: str) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,10 +36,14 @@ from ..marks import (
     SUMMARY_HEADER,
     SUMMARY_MARKER,
     SUMMARY_SHEET,
+    SUMMARY_WIDTHS,
     CellMark,
     PlacedMark,
     cell_marks,
     describe,
+    free_summary_name,
+    is_summary_name,
+    link_location,
     place,
     summary_rows,
     verdict,
@@ -65,9 +68,7 @@ STATE_SHEET = "_xlcheck"
 STATE_VERSION = 1
 TITLE = "xlcheck"
 DEFAULT_RULES = "national"
-SUMMARY_WIDTHS = (6, 8, 14, 90, 30)
 
-_SUMMARY_NAME_RE = re.compile(re.escape(SUMMARY_SHEET) + r"(\(\d+\))?")
 _XL_SHEET_VERY_HIDDEN = 2
 
 
@@ -227,7 +228,7 @@ def _delete_sheet(sheet: xw.Sheet) -> None:
 
 
 def _is_our_summary(sheet: xw.Sheet) -> bool:
-    if not _SUMMARY_NAME_RE.fullmatch(sheet.name):
+    if not is_summary_name(sheet.name):
         return False
     first = sheet.range("A1").value
     return isinstance(first, str) and first.startswith(SUMMARY_MARKER)
@@ -315,17 +316,12 @@ def _link_location(sheets: list[xw.Sheet], link: tuple[str, str] | None) -> tupl
     if sheet is None:
         return None
     cell = link[1].replace("$", "").upper()
-    quoted = sheet.name.replace("'", "''")
-    return f"#'{quoted}'!{cell}", f"{sheet.name}!{cell}"
+    return f"#{link_location(sheet.name, cell)}", f"{sheet.name}!{cell}"
 
 
 def _add_summary(book: xw.Book, report: Report, file_name: str) -> str:
     sheets = list(book.sheets)
-    taken = {s.name.casefold() for s in sheets}
-    name, number = SUMMARY_SHEET, 1
-    while name.casefold() in taken:  # a person's own sheet of that name is theirs; ours steps aside
-        number += 1
-        name = f"{SUMMARY_SHEET}({number})"
+    name = free_summary_name(s.name for s in sheets)
     summary = book.sheets.add(name, before=sheets[0])
     rows = summary_rows(report.findings)
     summary.range("A1").value = [[f"{SUMMARY_MARKER}：{file_name}"], [verdict(report)], [describe(report)]]
