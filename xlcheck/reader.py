@@ -323,7 +323,7 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
     except python_calamine.PasswordError:
         raise ReadError(f"{base}：{_PASSWORD}") from None
     except PermissionError:
-        raise ReadError(f"{base}：没有读取该文件的权限 (permission denied)") from None
+        raise ReadError(f"{base}：没有读取该文件的权限，或文件正被其他程序独占 (permission denied)") from None
     except Exception as exc:  # calamine raises several unrelated types for a damaged file
         if "entity" in str(exc):
             raise ReadError(f"{base}：含有 Excel 不会写出的 XML 实体，可能是恶意文件，已拒绝读取 "
