@@ -130,6 +130,7 @@ def is_lock_file(name: str | os.PathLike[str]) -> bool:
 _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_UNREADABLE = "没有读取该文件的权限，或文件正被其他程序独占 (permission denied)"
 _PASSWORD = "工作簿设有打开密码，请在 Excel 或 WPS 中去掉密码后再校验 (password-protected)"
 
 
@@ -139,7 +140,7 @@ def _sniff(name: str, base: str) -> str:
         with open(name, "rb") as handle:
             head = handle.read(512)
     except PermissionError:
-        raise ReadError(f"{base}：没有读取该文件的权限，或文件正被其他程序独占 (permission denied)") from None
+        raise ReadError(f"{base}：{_UNREADABLE}") from None
     except IsADirectoryError:
         raise ReadError(f"{base}：这是一个文件夹，不是工作簿 (a directory, not a workbook)") from None
     except OSError as exc:
@@ -323,7 +324,7 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
     except python_calamine.PasswordError:
         raise ReadError(f"{base}：{_PASSWORD}") from None
     except PermissionError:
-        raise ReadError(f"{base}：没有读取该文件的权限，或文件正被其他程序独占 (permission denied)") from None
+        raise ReadError(f"{base}：{_UNREADABLE}") from None
     except Exception as exc:  # calamine raises several unrelated types for a damaged file
         if "entity" in str(exc):
             raise ReadError(f"{base}：含有 Excel 不会写出的 XML 实体，可能是恶意文件，已拒绝读取 "
