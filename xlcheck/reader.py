@@ -39,8 +39,6 @@ _RATIO_FLOOR = 10 * 1024 * 1024
 MAX_CELLS = 4_000_000
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
-#: formats xlcheck reads but cannot annotate in place; their annotated copy is written as .xlsx
-CONVERTED_SUFFIXES = (".xls", ".xlsb", ".ods")
 
 
 class ReadError(Exception):
