@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import importlib.metadata
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import entrypoints, hookspecs
 from .layout import Layout
 from .output import OutputFormat
 from .rules import CompiledRule, EffectiveRule, LabeledField, Overlay, RuleSet, compile_rule, resolve
@@ -102,10 +101,10 @@ def load(*, autoload: bool | None = None, blocked: Iterable[str] = (), modules: 
     if autoload is None:
         autoload = not os.environ.get(AUTOLOAD_ENV)
     if autoload:
-        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        for ep in entrypoints.entry_points(ENTRY_POINT_GROUP):
             if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
                 continue
-            info = PluginInfo(ep.name, *_distribution(ep))
+            info = PluginInfo(ep.name, ep.version, f"{ep.dist} ({ep.location})")
             _load_and_register(pm, infos, ep.load, ep.name, info)
     for module in modules:
         if not pm.is_blocked(module) and not pm.has_plugin(module):
@@ -123,13 +122,6 @@ def load_options(options: Sequence[str]) -> Registry:
     """Load plugins as the command line's ``-p`` options say: ``MODULE`` loads one, ``no:NAME`` blocks one."""
     return load(blocked=[p.removeprefix("no:") for p in options if p.startswith("no:")],
                 modules=[p for p in options if not p.startswith("no:")])
-
-
-def _distribution(ep: importlib.metadata.EntryPoint) -> tuple[str, str]:
-    dist = ep.dist
-    if dist is None:
-        return "", ""
-    return dist.version, f"{dist.metadata['Name']} ({dist.locate_file('')})"
 
 
 def _load_and_register(pm: pluggy.PluginManager, infos: list[PluginInfo], loader: Callable[[], object],
