@@ -59,9 +59,8 @@ def perturbations(draw: st.DrawFn) -> tuple[str, int, dict[str, Any], str, Any, 
     if kind == "plus":
         return fmt, seed, values, key, number + draw(st.integers(1, 50)), "error"
     if kind == "minus":
-        # not down to exactly 0: a long sum marks only its parts that are not 0 (rules._involved), so a
-        # value wrongly typed as 0 is reported on the other cells of its sums, not on itself
-        return fmt, seed, values, key, number - draw(st.integers(1, 50).filter(lambda k: k != number)), "error"
+        # down to 0 included: a part left at 0 is the commonest slip, and it must be among the cells
+        return fmt, seed, values, key, number - draw(st.integers(1, 50)), "error"
     if kind == "decimal":
         return fmt, seed, values, key, number + 0.5, "error"
     if kind == "unit":

@@ -326,10 +326,9 @@ def _compare_message(op: str, left_label: str, left: float, right_label: str, ri
 
 
 def _involved(cells: Sequence[CellValue]) -> tuple[str, ...]:
-    """The cells worth marking: all of a short side; of a long sum, the parts that are not 0."""
-    if len(cells) <= 2:
-        return tuple(c.ref for c in cells)
-    return tuple(c.ref for c in cells if c.number)
+    """Every cell of a side, zeros included: the commonest slip is a part left at 0, and a clerk who
+    follows the marks must find that cell among them."""
+    return tuple(c.ref for c in cells)
 
 
 # ── D1–D4: how a value was typed ─────────────────────────────────────────────────────────────────
