@@ -172,10 +172,14 @@ def _parser() -> etree.XMLParser:
 class _Package:
     """The members of an OOXML zip, read fully into memory so ``dst`` may equal ``src``."""
 
-    def __init__(self, path: Path, members: dict[str, bytes], infos: dict[str, zipfile.ZipInfo]):
+    def __init__(self, path: Path, members: dict[str, bytes], infos: dict[str, zipfile.ZipInfo],
+                 source: bytes = b""):
         self.path = path
         self.members = members
         self.infos = infos
+        # the source package's bytes: members never changed are copied as they are stored in it
+        self._source = source
+        self._changed: set[str] = set()
         self._lower = {name.lower(): name for name in members}
         self._trees: dict[str, etree._Element] = {}
         self._dirty: set[str] = set()
@@ -200,7 +204,7 @@ class _Package:
             raise WriteError(
                 f"{path.name} 不是有效的 Excel 工作簿（.xlsx/.xlsm），可能已损坏或加密"
             ) from exc
-        return cls(path, members, infos)
+        return cls(path, members, infos, data)
 
     def name(self, part: str) -> str | None:
         """The member's actual name: part names are case-insensitive in OOXML."""
@@ -269,6 +273,7 @@ class _Package:
     def put(self, part: str, data: bytes) -> None:
         name = self.name(part) or part
         self.members[name] = data
+        self._changed.add(name)
         self._lower[name.lower()] = name
         self._trees.pop(name, None)
         self._spliced.pop(name, None)
@@ -298,13 +303,21 @@ class _Package:
             self.members[name] = head + inner + close
         else:
             self.members[name] = XML_DECL + body
+        self._changed.add(name)
         self._dirty.discard(name)
 
     def write(self, dst: str | os.PathLike[str]) -> None:
-        """Write the package to ``dst`` atomically: temp file in the same directory, fsync, replace."""
+        """Write the package to ``dst`` atomically: temp file in the same directory, then rename.
+
+        The data reaches the disk (fsync) before the rename only when ``dst`` already exists: a crash
+        while replacing a file (``--in-place``, a re-check) must leave the old file or the new one,
+        never an empty one; a new copy beside its source has nothing to lose, and fsync is most of
+        the cost of writing it.
+        """
         for name in list(self._dirty):
             self._serialise(name)
         target = Path(dst)
+        durable = os.path.lexists(target)
         directory = target.parent if str(target.parent) else Path(".")
         try:
             fd, tmp = tempfile.mkstemp(prefix=".~xlcheck-", suffix=".tmp", dir=directory)
@@ -314,7 +327,8 @@ class _Package:
             with os.fdopen(fd, "wb") as out:
                 self._write_zip(out)
                 out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    os.fsync(out.fileno())
             # mkstemp creates 0600; give the copy the permissions a normally created file gets.
             os.chmod(tmp, _file_mode(target, self.path))
             os.replace(tmp, target)
@@ -329,7 +343,28 @@ class _Package:
     def _write_zip(self, out: io.BufferedWriter) -> None:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in self.members.items():
-                zf.writestr(self._zip_info(name), data)
+                stored = self._stored(name)
+                if stored is None:
+                    zf.writestr(self._zip_info(name), data)
+                else:
+                    _write_stored(zf, self._zip_info(name), self.infos[name], stored)
+
+    def _stored(self, name: str) -> memoryview | None:
+        """An unchanged member's compressed bytes in the source, when they can be copied as they are
+        (reading the member checked them against its CRC); recompressing every image and sheet
+        would cost more than all the editing."""
+        info = self.infos.get(name)
+        if name in self._changed or info is None or info.compress_type not in (zipfile.ZIP_STORED,
+                                                                                zipfile.ZIP_DEFLATED):
+            return None
+        header = self._source[info.header_offset:info.header_offset + 30]
+        if len(header) < 30 or header[:4] != b"PK\x03\x04":
+            return None
+        start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(
+            header[28:30], "little")
+        if start + info.compress_size > len(self._source):
+            return None
+        return memoryview(self._source)[start:start + info.compress_size]
 
     def _zip_info(self, name: str) -> zipfile.ZipInfo:
         old = self.infos.get(name)
@@ -342,6 +377,25 @@ class _Package:
             info.external_attr = old.external_attr
             info.create_system = old.create_system
         return info
+
+
+def _write_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, old: zipfile.ZipInfo, data: memoryview) -> None:
+    """Append a member whose compressed bytes are already known, as ``writestr`` would have written it.
+
+    zipfile has no public call for this: the local header is written with ``ZipInfo.FileHeader`` and
+    the member registered in the archive's directory, which ``close()`` then writes as usual.
+    """
+    info.compress_type = old.compress_type
+    info.CRC, info.compress_size, info.file_size = old.CRC, old.compress_size, old.file_size
+    zip64 = info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT
+    assert zf.fp is not None
+    info.header_offset = zf.fp.tell()
+    zf.fp.write(info.FileHeader(zip64))
+    zf.fp.write(data)
+    zf.filelist.append(info)
+    zf.NameToInfo[info.filename] = info
+    zf.start_dir = zf.fp.tell()
+    zf._didModify = True  # type: ignore[attr-defined]
 
 
 _SHEET_START_RE = re.compile(rb"<(?:\w+:)?worksheet\b[^>]*>")
