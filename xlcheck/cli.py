@@ -119,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_excel(sub)
 
+    from .serve.command import register as register_serve
+
+    register_serve(sub)
+
     clean = sub.add_parser("clean", help="清除标注 (remove xlcheck's marks)",
                            description="写出去掉 xlcheck 标注（填充、批注、校验结果表）的副本。")
     clean.add_argument("file", metavar="FILE")
@@ -374,8 +378,14 @@ def _excel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return run(args, parser)
 
 
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .serve.command import run
+
+    return run(args, parser)
+
+
 _COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "template": _template, "clean": _clean,
-             "excel": _excel}
+             "excel": _excel, "serve": _serve}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,384 @@
+"""``xlcheck serve``'s JSON API through Starlette's ASGI test client, with real worker processes.
+
+What a client sees: the same JSON as the command line, the same annotated copy, the same Chinese
+message for a bad file (with a 4xx), and the limits — size, files per request, busy workers, the time
+limit — each answered with its own message. Nothing sent is kept, and no client path is ever used.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import sys
+import tempfile
+import threading
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason='the serve extra is not installed (pip install -e ".[serve]")')
+pytest.importorskip("httpx", reason="Starlette's test client needs httpx (the test extra)")
+
+import malformed
+from openpyxl import load_workbook
+
+with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works with every version we allow
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from xlcheck import cli
+from xlcheck.marks import FILL, FONT, SUMMARY_SHEET
+from xlcheck.serve.app import ServeSettings, create_app
+from xlcheck.serve.jobs import safe_name
+from xlcheck.serve.pool import PoolSettings
+
+SAMPLE = Path(__file__).parent.parent / "examples" / "xiaolou-2020.xlsx"
+SAMPLE_NAME = "xiaolou-2020.xlsx"
+HERE = str(Path(__file__).parent)
+
+
+def _client(**pool: object) -> TestClient:
+    settings = {k: pool.pop(k) for k in ("max_upload_mb", "max_files") if k in pool}
+    return TestClient(create_app(ServeSettings(pool=PoolSettings(**pool), **settings)))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with _client(workers=2) as c:
+        yield c
+
+
+def _files(*items: tuple[str, bytes]) -> list[tuple[str, tuple[str, bytes]]]:
+    return [("files", (name, data)) for name, data in items]
+
+
+def _cli_json(folder: Path, names: list[str], *options: str, capsys: pytest.CaptureFixture[str],
+              monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    monkeypatch.chdir(folder)
+    capsys.readouterr()
+    cli.main(["check", *names, "--format", "json", "--no-annotate", "-j", "1", *options])
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+def _zip_members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+# ------------------------------------------------------------------------------------------ the contract
+
+def test_check_is_the_cli_json(client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / SAMPLE_NAME).write_bytes(SAMPLE.read_bytes())
+    response = client.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body == _cli_json(tmp_path, [SAMPLE_NAME], capsys=capsys, monkeypatch=monkeypatch)
+    rules = [f["rule"] for f in body["reports"][0]["findings"] if f["severity"] == "error"]
+    assert sorted(rules) == ["T3-ID", "T3-ID", "T3-RES", "T3-RES"]
+
+
+@pytest.mark.parametrize(("fields", "options"), [({"rules": "guangdong"}, ["--rules", "guangdong"]),
+                                                  ({"year": "2021"}, ["--year", "2021"])])
+def test_rules_and_year_fields_are_the_cli_options(client: TestClient, tmp_path: Path, fields: dict[str, str],
+                                                   options: list[str], capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / SAMPLE_NAME).write_bytes(SAMPLE.read_bytes())
+    response = client.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())), data=fields)
+    expected = _cli_json(tmp_path, [SAMPLE_NAME], *options, capsys=capsys, monkeypatch=monkeypatch)
+    assert response.json() == expected
+    plain = client.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()))).json()
+    assert plain != expected  # the field made a difference, as the option does
+
+
+def test_bad_and_hostile_files_get_the_cli_message_and_422(client: TestClient, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    words = malformed.build_bad(tmp_path, heavy=False)
+    names = sorted(n for n in words if (tmp_path / n).is_file() and not n.startswith("~$"))
+    expected = _cli_json(tmp_path, names, capsys=capsys, monkeypatch=monkeypatch)
+    for start in range(0, len(names), 10):  # within the default cap of files per request
+        chunk = names[start:start + 10]
+        response = client.post("/api/check", files=_files(*((n, (tmp_path / n).read_bytes()) for n in chunk)))
+        assert response.status_code == 422
+        assert "Traceback" not in response.text
+        assert response.json()["reports"] == expected["reports"][start:start + 10]  # type: ignore[index]
+    for report in expected["reports"]:  # type: ignore[attr-defined]
+        assert report["error"].startswith(report["path"] + "：")
+    # one file at a time, annotating: the same message, alone
+    pdf = (tmp_path / "pdf-renamed.xlsx").read_bytes()
+    response = client.post("/api/annotate", files=_files(("pdf-renamed.xlsx", pdf)))
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("pdf-renamed.xlsx：") and "PDF" in response.json()["error"]
+
+
+def test_one_bad_file_among_good_ones(client: TestClient) -> None:
+    response = client.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()), ("空.xlsx", b"")))
+    assert response.status_code == 422
+    first, second = response.json()["reports"]
+    assert first["path"] == SAMPLE_NAME and len(first["findings"]) == 5 and "error" not in first
+    assert second["path"] == "空.xlsx" and second["error"].startswith("空.xlsx：")
+
+
+def test_annotate_is_the_cli_copy(client: TestClient, tmp_path: Path) -> None:
+    source = tmp_path / SAMPLE_NAME
+    source.write_bytes(SAMPLE.read_bytes())
+    assert cli.main(["check", str(source), "--output", str(tmp_path / "cli.xlsx"), "-j", "1"]) == 1
+    response = client.post("/api/annotate", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=UTF-8''xiaolou-2020.checked.xlsx" in response.headers["content-disposition"]
+    assert _zip_members(response.content) == _zip_members((tmp_path / "cli.xlsx").read_bytes())
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames[0] == SUMMARY_SHEET
+    sheet = book["Sheet1"]
+    for ref in ("D58", "J58", "D35", "C27"):
+        assert sheet[ref].comment is not None and "[" in sheet[ref].comment.text
+    marked = {str(rng) for cf in sheet.conditional_formatting for rng in cf.sqref.ranges}
+    assert {"D58", "J58", "C27"} <= marked
+
+
+def test_annotate_keeps_a_chinese_name_and_xlsm(client: TestClient) -> None:
+    response = client.post("/api/annotate", files=_files(("小楼镇 2020.xlsm", SAMPLE.read_bytes())))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.ms-excel.sheet.macroEnabled.12"
+    disposition = response.headers["content-disposition"]
+    assert "filename*=UTF-8''%E5%B0%8F%E6%A5%BC%E9%95%87%202020.checked.xlsm" in disposition
+    assert disposition.isascii()
+
+
+def test_clean_is_the_cli_clean(client: TestClient, tmp_path: Path) -> None:
+    marked = client.post("/api/annotate", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()))).content
+    (tmp_path / "marked.xlsx").write_bytes(marked)
+    assert cli.main(["clean", str(tmp_path / "marked.xlsx"), "-o", str(tmp_path / "cli.xlsx")]) == 0
+    response = client.post("/api/clean", files=_files(("marked.xlsx", marked)))
+    assert response.status_code == 200
+    assert "filename*=UTF-8''marked.cleaned.xlsx" in response.headers["content-disposition"]
+    assert _zip_members(response.content) == _zip_members((tmp_path / "cli.xlsx").read_bytes())
+    assert SUMMARY_SHEET not in load_workbook(io.BytesIO(response.content)).sheetnames
+    bad = client.post("/api/clean", files=_files(("notes.xlsx", b"just text\n")))
+    assert bad.status_code == 422 and bad.json()["error"].startswith("notes.xlsx：")
+
+
+def test_summary_workbook(client: TestClient) -> None:
+    response = client.post("/api/summary", files=_files(("甲.xlsx", SAMPLE.read_bytes()), ("乙.xlsx", b"%PDF-1.4")))
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    rows = list(book["文件汇总"].iter_rows(values_only=True))
+    files = {row[2]: row for row in rows[1:] if row[2]}
+    assert files["甲.xlsx"][5] == "未通过" and files["甲.xlsx"][6] == 4
+    assert files["乙.xlsx"][5] == "无法校验"
+
+
+def test_preview_marks_as_the_copy(client: TestClient) -> None:
+    response = client.post("/api/preview", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())))
+    assert response.status_code == 200
+    body = response.json()
+    checked = client.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()))).json()
+    assert body["report"] == checked["reports"][0]
+    titles = [t["title"] for t in body["tables"]]
+    assert titles == ["表三", "表四"]
+    t3 = body["tables"][0]
+    cells = {c["ref"]: c for row in t3["rows"] for c in row if c}
+    assert cells["D58"]["mark"] == "error" and "[T3-RES]" in cells["D58"]["note"] and cells["D58"]["text"] == "0"
+    assert cells["D33"]["text"] == "1" and cells["D33"]["mark"] == "error"
+    assert "mark" not in cells["E33"]
+    assert any("三、" in c["text"] for c in cells.values())  # the header rows came along
+    css = client.get("/marks.css").text
+    assert f"#{FILL[next(iter(FILL))][2:]}" in css and f"#{FONT[next(iter(FONT))][2:]}" in css
+
+
+def test_rules_plugins_health_and_openapi(client: TestClient) -> None:
+    rules = client.get("/api/rules").json()
+    assert rules["default"] == "national"
+    names = [s["name"] for s in rules["rulesets"]]
+    assert names[0] == "national" and "guangdong" in names
+    national = rules["rulesets"][0]
+    assert {"T3-ID", "T3-RES", "T4-SUM"} <= {r["id"] for r in national["rules"]}
+    plugins = client.get("/api/plugins").json()["plugins"]
+    assert {"national", "guangdong"} <= {p["name"] for p in plugins}
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["workers"] == 2
+    spec = client.get("/api/openapi.json").json()
+    assert {"/api/check", "/api/annotate", "/api/clean", "/api/rules", "/api/plugins", "/healthz"} <= set(spec["paths"])
+    assert "default-src 'self'" in client.get("/healthz").headers["content-security-policy"]
+
+
+# ------------------------------------------------------------------------------------------ refusals
+
+@pytest.mark.parametrize(("send", "status", "words"), [
+    ({"content": b"{}", "headers": {"content-type": "application/json"}}, 415, "multipart/form-data"),
+    ({"content": b"--x\r\nbroken", "headers": {"content-type": "multipart/form-data; boundary=x"}}, 400,
+     "没有收到文件"),
+    ({"content": b"oops", "headers": {"content-type": "multipart/form-data"}}, 400, "无法解析"),
+    ({"content": b'--b\r\nContent-Disposition: form-data; name="rules"\r\n\r\nnational\r\n--b--\r\n',
+      "headers": {"content-type": "multipart/form-data; boundary=b"}}, 400, "没有收到文件"),
+    ({"files": [("upload", ("a.xlsx", b"x"))]}, 400, "files 字段"),
+    ({"files": [("files", ("a.xlsx", b"x"))], "data": {"rules": "没有这个"}}, 400, "没有名为 没有这个 的规则集"),
+    ({"files": [("files", ("a.xlsx", b"x"))], "data": {"year": "去年"}}, 400, "年度须为四位数字"),
+    ({"files": [("files", ("a.xlsx", b"x"))], "data": {"year": "20211"}}, 400, "年度须为四位数字"),
+])
+def test_bad_requests_are_told_why(client: TestClient, send: dict[str, object], status: int, words: str) -> None:
+    response = client.post("/api/check", **send)  # type: ignore[arg-type]
+    assert response.status_code == status
+    assert words in response.json()["error"]
+
+
+def test_one_file_endpoints_take_one(client: TestClient) -> None:
+    for endpoint in ("/api/annotate", "/api/clean", "/api/preview"):
+        response = client.post(endpoint, files=_files(("a.xlsx", b"1"), ("b.xlsx", b"2")))
+        assert response.status_code == 400 and "一次只处理一个文件" in response.json()["error"]
+
+
+def test_oversize_is_refused_declared_or_streamed() -> None:
+    with _client(workers=1, max_upload_mb=0.5) as small:
+        big = b"x" * (600 * 1024)
+        response = small.post("/api/check", files=_files(("big.xlsx", big)))
+        assert response.status_code == 413 and "超过 0.5 MB" in response.json()["error"]
+        head = b'--b\r\nContent-Disposition: form-data; name="files"; filename="a.xlsx"\r\n\r\n'
+        body = head + big + b"\r\n--b--\r\n"
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the counter must catch it
+            for i in range(0, len(body), 65536):
+                yield body[i:i + 65536]
+
+        response = small.post("/api/check", content=chunks(),
+                              headers={"content-type": "multipart/form-data; boundary=b"})
+        assert response.status_code == 413 and "超过 0.5 MB" in response.json()["error"]
+        assert small.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()))).status_code == 200
+
+
+def test_files_per_request_cap() -> None:
+    with _client(workers=1, max_files=2) as capped:
+        response = capped.post("/api/check", files=_files(*((f"{i}.xlsx", SAMPLE.read_bytes()) for i in range(3))))
+        assert response.status_code == 413 and "一次最多上传 2 个文件" in response.json()["error"]
+        assert capped.post("/api/check", files=_files(*((f"{i}.xlsx", SAMPLE.read_bytes()) for i in range(2)))
+                           ).status_code == 200
+
+
+@pytest.fixture
+def slow_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(HERE)  # spawned workers inherit sys.path
+    monkeypatch.setenv("XLCHECK_TEST_SLOW", "3")
+
+
+def test_concurrency_cap_answers_busy(slow_plugin: None) -> None:
+    with _client(workers=1, queue=0, timeout=30, plugins=("serve_slow_plugin",)) as busy:
+        results: dict[str, int] = {}
+
+        def slow_request() -> None:
+            results["slow"] = busy.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())),
+                                        data={"rules": "slow"}).status_code
+
+        worker = threading.Thread(target=slow_request)
+        worker.start()
+        for _ in range(200):  # until the slow check is running
+            if busy.get("/healthz").json()["running"] == 1:
+                break
+            threading.Event().wait(0.02)
+        response = busy.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())))
+        assert response.status_code == 503
+        assert "服务器正忙" in response.json()["error"] and response.headers["retry-after"]
+        worker.join()
+        assert results["slow"] == 200
+        assert busy.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()))).status_code == 200
+
+
+def test_time_limit_stops_the_check_and_the_server_goes_on(slow_plugin: None) -> None:
+    with _client(workers=1, timeout=1, plugins=("serve_slow_plugin",)) as limited:
+        root = limited.app.state.pool.root
+        response = limited.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())), data={"rules": "slow"})
+        assert response.status_code == 422 and "超过 1 秒" in response.json()["error"]
+        assert os.listdir(root) == []  # the killed worker's folder is gone too
+        again = limited.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes())))
+        assert again.status_code == 200 and len(again.json()["reports"][0]["findings"]) == 5
+
+
+# ------------------------------------------------------------------------------------------ nothing kept
+
+def test_nothing_left_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # make tempfile look at TMPDIR again
+    with _client(workers=1) as c:
+        root = c.app.state.pool.root
+        assert Path(root).parent == scratch and os.listdir(scratch) == [Path(root).name]
+        assert (os.stat(root).st_mode & 0o777) == 0o700
+        sample = SAMPLE.read_bytes()
+        for endpoint in ("/api/check", "/api/annotate", "/api/preview", "/api/summary"):
+            assert c.post(endpoint, files=_files((SAMPLE_NAME, sample))).status_code == 200
+        c.post("/api/check", files=_files(("bad.xlsx", b"%PDF")))
+        marked = c.post("/api/annotate", files=_files((SAMPLE_NAME, sample))).content
+        c.post("/api/clean", files=_files(("x.xlsx", marked)))
+        assert os.listdir(root) == []
+    assert os.listdir(scratch) == []
+    monkeypatch.setattr(tempfile, "tempdir", None)
+
+
+def test_no_client_path_is_read_or_written(client: TestClient, tmp_path: Path) -> None:
+    victim = tmp_path / "real.xlsx"
+    victim.write_bytes(SAMPLE.read_bytes())
+    # a name pointing at a real workbook, with text as content: the server checks what was sent
+    response = client.post("/api/check", files=_files((str(victim), b"plain text, not a workbook\n")))
+    report = response.json()["reports"][0]
+    assert report["path"] == "real.xlsx" and "文本文件" in report["error"]
+    for name in (str(victim), "../../real.xlsx", "..\\..\\real.xlsx", "C:\\Users\\x\\real.xlsx"):
+        response = client.post("/api/annotate", files=_files((name, SAMPLE.read_bytes())))
+        assert response.status_code == 200
+        assert "filename*=UTF-8''real.checked.xlsx" in response.headers["content-disposition"]
+    assert sorted(os.listdir(tmp_path)) == ["real.xlsx"]
+    assert victim.read_bytes() == SAMPLE.read_bytes()
+
+
+@pytest.mark.parametrize(("name", "safe"), [
+    ("a.xlsx", "a.xlsx"), ("../../etc/passwd", "passwd"), ("C:\\x\\年报.xlsx", "年报.xlsx"), ("", "upload.xlsx"),
+    ("..", "upload.xlsx"), ("a\x00b\nc.xlsx", "abc.xlsx"), (None, "upload.xlsx"),
+])
+def test_safe_name(name: str | None, safe: str) -> None:
+    assert safe_name(name) == safe
+
+
+def test_safe_name_bounds_length() -> None:
+    name = safe_name("年" * 300 + ".xlsx")
+    assert len(name.encode()) <= 200 and name.endswith(".xlsx")
+
+
+def test_one_log_line_per_request_without_names(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="xlcheck.serve")
+    secret = "秘密单位2020.xlsx"
+    client.post("/api/check", files=_files((secret, SAMPLE.read_bytes())))
+    client.post("/api/check", files=_files((secret, b"%PDF-1.4 secret content")))
+    client.post("/api/annotate", files=_files((secret, SAMPLE.read_bytes())))
+    lines = [r.getMessage() for r in caplog.records if r.name == "xlcheck.serve"]
+    assert len(lines) == 3
+    assert "POST /api/check 200 1 file" in lines[0] and "failed 1" in lines[0] and lines[0].endswith(" ms")
+    assert "422" in lines[1] and "unreadable 1" in lines[1]
+    assert all("秘密" not in line and "secret" not in line and "xlsx" not in line for line in lines)
+
+
+# ------------------------------------------------------------------------------------------ the command
+
+def test_serve_help_and_unknown_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--max-upload-mb" in out and "没有内置登录认证" in out
+    assert cli.main(["serve", "--rules", "没有这个"]) == cli.EXIT_USAGE
+    assert "没有名为 没有这个 的规则集" in capsys.readouterr().err
+
+
+def test_plain_check_does_not_import_the_web_stack() -> None:
+    import subprocess
+
+    code = ("import sys; from xlcheck import cli; cli.build_parser(); "
+            "print(any(m.split('.')[0] in ('starlette', 'uvicorn', 'multipart', 'anyio') for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,127 @@
+"""Tables 三 and 四 as the page shows them, marked as the annotated copy marks them.
+
+The tables are found where the locator found their value cells, widened to the label columns on the
+left and the header rows above; the marks come from :mod:`xlcheck.marks` (the same cells, the same
+severities, the same notes as the annotated copy), and so do the colours (:func:`marks_css`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..cells import address, parse_cell
+from ..check import _is_summary
+from ..findings import Report, Severity, split_cell_ref
+from ..marks import FILL, FONT, cell_marks, place
+from ..plugins import Registry
+from ..reader import Formula, Sheet, Workbook, read_workbook
+
+TABLES = (("t3", "表三"), ("t4", "表四"))
+#: header rows looked at above a table's first value row
+HEADER_ROWS = 6
+#: the most rows and columns one preview shows
+MAX_ROWS, MAX_COLS = 120, 30
+MAX_TEXT = 60
+
+
+def marks_css() -> str:
+    """One CSS class per severity, ``.mark-error`` …, in the annotated copy's fill and font colours."""
+    return "\n".join(f".mark-{s.value} {{ background: #{FILL[s][2:]}; color: #{FONT[s][2:]}; }}"
+                     for s in Severity) + "\n"
+
+
+def tables(path: str | os.PathLike[str], report: Report, registry: Registry, year: int | None) -> list[dict[str, Any]]:
+    """The preview of tables 三 and 四: one entry per table and sheet it sits on."""
+    from ..locator import NotAReportError, locate
+
+    book = read_workbook(path)
+    sheets = [s for s in book.sheets if not _is_summary(s)]  # what the check looked at
+    try:
+        located = locate(Workbook(book.path, sheets, book.kind), registry.layouts, year)
+    except NotAReportError:
+        return []
+    by_name = {s.name: s for s in sheets}
+    marks = cell_marks(report.findings)
+    out = []
+    for key, title in TABLES:
+        spots: dict[str, list[tuple[int, int]]] = {}
+        for field_key, value in located.values.items():
+            if field_key.startswith(key + ".") and value.ref:
+                sheet, cell = split_cell_ref(value.ref)
+                where = parse_cell(cell)
+                if where is not None and sheet in by_name:
+                    spots.setdefault(sheet, []).append(where)
+        for sheet_name, cells in spots.items():
+            sheet_marks = [m for m in marks if m.sheet == sheet_name]
+            out.append({"table": key, "title": title, "sheet": sheet_name,
+                        **_grid(by_name[sheet_name], cells, sheet_marks)})
+    return out
+
+
+def _grid(sheet: Sheet, cells: list[tuple[int, int]], marks: list[Any]) -> dict[str, Any]:
+    first = min(r for r, _ in cells)
+    last = min(max(r for r, _ in cells), first + MAX_ROWS - 1)
+    right = min(max(c for _, c in cells), MAX_COLS)
+    top = first
+    while top > 1 and first - top < HEADER_ROWS and _filled(sheet, top - 1, right):
+        top -= 1
+    merged = _merged(sheet)
+    spans: dict[tuple[int, int], tuple[int, int]] = {}
+    covered: set[tuple[int, int]] = set()
+    for (r1, c1), (r2, c2) in merged:
+        if top <= r1 <= last and c1 <= right:
+            r2, c2 = min(r2, last), min(c2, right)
+            spans[(r1, c1)] = (r2 - r1 + 1, c2 - c1 + 1)
+            covered.update((r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1) if (r, c) != (r1, c1))
+
+    def anchor(cell: str) -> tuple[int, int] | None:
+        where = parse_cell(cell)
+        if where is None:
+            return None
+        for (r1, c1), (r2, c2) in merged:
+            if r1 <= where[0] <= r2 and c1 <= where[1] <= c2:
+                return (r1, c1)
+        return where
+
+    placed = {(p.row, p.col): p for p in place(marks, anchor)}
+    rows = []
+    for r in range(top, last + 1):
+        row: list[dict[str, Any] | None] = []
+        for c in range(1, right + 1):
+            if (r, c) in covered:
+                row.append(None)
+                continue
+            cell: dict[str, Any] = {"ref": address(r, c), "text": _text(sheet.value(r - 1, c - 1))}
+            rowspan, colspan = spans.get((r, c), (1, 1))
+            if rowspan > 1:
+                cell["rowspan"] = rowspan
+            if colspan > 1:
+                cell["colspan"] = colspan
+            mark = placed.get((r, c))
+            if mark is not None:
+                cell["mark"] = mark.severity.value
+                cell["note"] = mark.note
+            row.append(cell)
+        rows.append(row)
+    return {"first_row": top, "rows": rows}
+
+
+def _merged(sheet: Sheet) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The sheet's merged ranges, one-based."""
+    return [((r1 + 1, c1 + 1), (r2 + 1, c2 + 1)) for (r1, c1), (r2, c2) in sheet.merged or ()]
+
+
+def _filled(sheet: Sheet, row: int, right: int) -> bool:
+    return any(_text(sheet.value(row - 1, c)) for c in range(right))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, Formula):
+        value = value.value if value.value is not None else value.text
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
