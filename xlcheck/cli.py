@@ -106,8 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
                            description="列出规则集实际执行的每条规则：编号、级别、说明，以及规则集新增或修改了哪些。")
     _rules_option(rules)
 
-    sub.add_parser("plugins", help="列出插件 (list plugins)", parents=[plugin_opts],
-                   description="列出已加载的插件：版本、来源、提供的格式和规则集；加载失败的插件及原因。")
+    plugins = sub.add_parser("plugins", help="列出插件 (list plugins)", parents=[plugin_opts],
+                             description="列出已加载的插件：版本、来源、提供的格式和规则集；加载失败的插件及原因。")
+    plugins.add_argument("--check", action="store_true",
+                         help="逐条列出每个插件的问题（加载时发现的错误和警告），"
+                              "有任何问题时退出码为 1，供插件作者的 CI 使用 "
+                              "(print every problem of every plugin; exit 1 if there is any)")
 
     template = sub.add_parser("template", help="生成空白标准模板 (write a blank template)", parents=[plugin_opts],
                               description="按官方格式生成空白标准工作簿；规则集要求封面信息时一并生成。")
@@ -322,6 +326,8 @@ def _rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for item in rules:
         rule = item.rule
         origin = item.added_by if args.rules == "national" or item.added_by == "national" else f"新增：{item.added_by}"
+        if item.replaced:
+            origin += f"（取代 {item.replaced}）"
         if item.changed_by:
             origin += f"（修改：{item.changed_by}）"
         rows.append((rule.id, rule.severity.label if rule.enabled else "关闭", "、".join(rule.formats) or "全部",
@@ -337,9 +343,29 @@ def _plugins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .output import render_table
 
     registry = _registry(args)
+    if args.check:
+        return _plugins_check(registry)
     rows = [(info.name, info.version, info.source, "、".join(info.contributes), info.error or "正常")
             for info in registry.plugins]
     render_table(("插件", "版本", "来源", "提供", "状态"), rows, sys.stdout, flex=4, title="已加载的插件 (plugins)")
+    return EXIT_OK
+
+
+def _plugins_check(registry: Registry) -> int:
+    """Every problem of every plugin, one a line under its plugin; exit 1 when there is any."""
+    errors = warnings = 0
+    for info in registry.plugins:
+        problems = info.problems
+        errors += sum(p.severity == "error" for p in problems)
+        warnings += sum(p.severity != "error" for p in problems)
+        state = "已跳过 (skipped)" if info.failed else ("有警告 (warnings)" if problems else "正常 (ok)")
+        print(f"{info.name} {info.version}".rstrip() + f"：{state}")
+        for problem in problems:
+            print(f"  {'错误' if problem.severity == 'error' else '警告'}  {problem}")
+    if errors or warnings:
+        print(f"发现 {errors} 个错误、{warnings} 个警告 ({errors} errors, {warnings} warnings)")
+        return EXIT_FINDINGS
+    print("所有插件都没有问题 (no problems)")
     return EXIT_OK
 
 

@@ -2,8 +2,9 @@
 
 Every hook is optional and takes no arguments. A plugin is a module (or any object) registered under
 the ``xlcheck`` entry-point group, with functions decorated by ``xlcheck.hookimpl`` and named exactly
-as below; a misspelt name is an error when plugins load. Each hook is called once per process, when
-plugins load, and returns a list. A hook that raises takes away only its own plugin's contribution.
+as below; a misspelt name, a hook without ``@hookimpl`` or a hook that raises makes xlcheck skip that
+plugin (and only that one) when plugins load. Each hook is called once per process, when plugins
+load, and returns a list.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ import pluggy
 from . import entrypoints, hookspecs
 from .layout import Layout
 from .output import OutputFormat
-from .rules import CompiledRule, EffectiveRule, LabeledField, Overlay, RuleSet, compile_rule, resolve
+from .rules import CompiledRule, EffectiveRule, LabeledField, Overlay, Rule, RuleSet, compile_rule, describe, resolve
+from .validation import ERROR, Problem, contribution_problems, plugin_problems, ruleset_problems, unknown_hook_problem
 
 ENTRY_POINT_GROUP = "xlcheck"
 DEFAULT_PLUGINS = ("xlcheck.builtin",)
@@ -28,7 +29,8 @@ AUTOLOAD_ENV = "XLCHECK_DISABLE_PLUGIN_AUTOLOAD"
 
 
 class PluginError(Exception):
-    """Plugins cannot be used as they are (a misspelt hook, an unknown rule set); the message says which."""
+    """Plugins cannot be used as they are (an unknown rule set, or one whose plugin failed to load);
+    the message says which."""
 
 
 @dataclass
@@ -40,13 +42,27 @@ class PluginInfo:
     #: "内置" for built-in plugins, else the distribution and where it is installed
     source: str = ""
     contributes: list[str] = field(default_factory=list)
-    #: why the plugin was skipped, when it was
+    #: why the plugin was skipped, in one line, when it was
     error: str = ""
+    #: every mistake found in the plugin when it loaded (errors made it skipped; warnings did not)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.error)
+
+    def fail(self, reason: str = "") -> None:
+        errors = [p for p in self.problems if p.severity == ERROR]
+        if not reason:
+            reason = str(errors[0]) if errors else "?"
+            if len(errors) > 1:
+                reason += f"（另有 {len(errors) - 1} 个问题，见 xlcheck plugins --check）"
+        self.error = f"加载失败，已跳过 (plugin skipped): {reason}"
 
 
 @dataclass
 class Registry:
-    """What the loaded plugins contribute, with each rule set's rules compiled once per process."""
+    """What the loaded plugins contribute, with each rule compiled once per process."""
 
     pm: pluggy.PluginManager
     plugins: list[PluginInfo]
@@ -54,15 +70,29 @@ class Registry:
     rulesets: dict[str, RuleSet] = field(default_factory=dict)
     overlays: list[Overlay] = field(default_factory=list)
     output_formats: dict[str, OutputFormat] = field(default_factory=dict)
+    #: rule sets of plugins that failed to load -> the plugin
+    failed_sets: dict[str, str] = field(default_factory=dict)
     _resolved: dict[str, tuple[list[CompiledRule], list[LabeledField]]] = field(default_factory=dict)
+    #: id of a rule's schema -> (the schema, kept alive so the id stays its own; its compiled rule)
+    _schemas: dict[int, tuple[Any, CompiledRule]] = field(default_factory=dict)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for info in self.plugins for p in info.problems]
 
     def effective(self, ruleset: str) -> tuple[list[EffectiveRule], list[LabeledField]]:
-        """The rules and cover fields ``ruleset`` runs with; PluginError for an unknown set."""
+        """The rules and cover fields ``ruleset`` runs with; PluginError for an unknown set, or one
+        whose plugin failed to load."""
+        if ruleset in self.failed_sets:
+            info = next(i for i in self.plugins if i.name == self.failed_sets[ruleset])
+            raise PluginError(f"规则集 {ruleset} 来自插件 {info.name}，该插件{info.error}")
         try:
             return resolve(ruleset, self.rulesets, self.overlays)
         except KeyError:
             known = "、".join(sorted(self.rulesets)) or "（无）"
-            raise PluginError(f"没有名为 {ruleset} 的规则集；已安装的规则集：{known} (unknown rule set)") from None
+            failed = "".join(f"；插件 {i.name} {i.error}" for i in self.plugins if i.failed)
+            raise PluginError(f"没有名为 {ruleset} 的规则集；已安装的规则集：{known} (unknown rule set){failed}"
+                              ) from None
         except ValueError as exc:
             raise PluginError(f"规则集 {ruleset} 的定义有误 (bad rule set): {exc}") from None
 
@@ -72,10 +102,19 @@ class Registry:
     def fields(self, ruleset: str) -> list[LabeledField]:
         return self._prepared(ruleset)[1]
 
+    def compile(self, rule: Rule, plugin: str) -> CompiledRule:
+        """``rule`` compiled; the validator is built once per schema (an override changes a rule's
+        severity or message, never its schema), so loading and checking share it."""
+        hit = self._schemas.get(id(rule.schema))
+        if hit is None or hit[0] is not rule.schema:
+            hit = self._schemas[id(rule.schema)] = (rule.schema, compile_rule(rule, plugin))
+        done = hit[1]
+        return done if done.rule is rule and done.plugin == plugin else replace(done, rule=rule, plugin=plugin)
+
     def _prepared(self, ruleset: str) -> tuple[list[CompiledRule], list[LabeledField]]:
         if ruleset not in self._resolved:
             rules, fields = self.effective(ruleset)
-            self._resolved[ruleset] = ([compile_rule(e.rule, e.plugin) for e in rules], fields)
+            self._resolved[ruleset] = ([self.compile(e.rule, e.plugin) for e in rules], fields)
         return self._resolved[ruleset]
 
 
@@ -85,8 +124,9 @@ def load(*, autoload: bool | None = None, blocked: Iterable[str] = (), modules: 
 
     ``autoload`` (default: unless ``XLCHECK_DISABLE_PLUGIN_AUTOLOAD`` is set) loads the entry-point
     plugins; ``blocked`` names plugins not to load; ``modules`` are import paths to load as plugins
-    (``-p``); ``extra`` are plugin objects (tests). A plugin that fails to import is skipped and
-    reported; a misspelt hook implementation raises PluginError.
+    (``-p``); ``extra`` are plugin objects (tests). A plugin that fails to import, implements a
+    hook that does not exist or contributes something mistaken (``xlcheck.validation``) is skipped
+    and listed with the reason in ``Registry.plugins``; the others load as usual.
     """
     pm = pluggy.PluginManager("xlcheck")
     pm.add_hookspecs(hookspecs)
@@ -129,7 +169,8 @@ def _load_and_register(pm: pluggy.PluginManager, infos: list[PluginInfo], loader
     try:
         plugin = loader()
     except Exception as exc:  # a broken plugin is skipped, never fatal to the others
-        info.error = f"无法加载，已跳过 (failed to import, skipped): {type(exc).__name__}: {exc}"
+        info.problems.append(Problem(name, "模块", f"无法导入 (failed to import): {type(exc).__name__}: {exc}"))
+        info.fail(f"无法导入 (failed to import): {type(exc).__name__}: {exc}")
         infos.append(info)
         return
     if pm.is_registered(plugin):  # -p naming a plugin its entry point already loaded
@@ -137,43 +178,98 @@ def _load_and_register(pm: pluggy.PluginManager, infos: list[PluginInfo], loader
     _register(pm, infos, plugin, name, info)
 
 
+_HOOKS = tuple(name for name in vars(hookspecs) if name.startswith("xlcheck_"))
+_MARKER = f"{hookspecs.hookimpl.project_name}_impl"
+
+
 def _register(pm: pluggy.PluginManager, infos: list[PluginInfo], plugin: object, name: str,
               info: PluginInfo) -> None:
     if not info.version:
         info.version = str(getattr(plugin, "__version__", ""))
-    pm.register(plugin, name=name)
     infos.append(info)
+    info.problems.extend(plugin_problems(name, plugin, _HOOKS, _MARKER))
     try:
+        pm.register(plugin, name=name)
         pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"插件 {name} 实现了不存在的钩子，请检查拼写 "
-                          f"(unknown hook in plugin {name}): {exc}") from None
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        # a misspelt hook: pluggy would refuse every later command; only this plugin is left out
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
+        if isinstance(exc, pluggy.PluginValidationError):
+            info.problems.append(unknown_hook_problem(name, plugin, _HOOKS, _MARKER))
+        else:
+            info.problems.append(Problem(name, "插件", f"无法注册 (cannot be registered): {exc}"))
+    if any(p.severity == ERROR for p in info.problems):
+        if pm.is_registered(plugin):
+            pm.unregister(plugin)
+        info.fail()
 
 
 def _collect(pm: pluggy.PluginManager, infos: list[PluginInfo]) -> Registry:
+    """Call every hook, check what came back, and keep the contributions of the plugins that have no
+    error. Skipping a plugin can leave another one's overlay without its target, so checking goes on
+    until no more plugins fail."""
     registry = Registry(pm, infos)
     by_name = {info.name: info for info in infos}
-
-    def each(hook: Any) -> Iterable[tuple[str, list[Any]]]:
-        for impl in hook.get_hookimpls():
+    given: dict[str, dict[str, list[Any]]] = {}
+    for hook in _HOOKS:
+        for impl in getattr(pm.hook, hook).get_hookimpls():
+            name, info = impl.plugin_name, by_name.get(impl.plugin_name)
             try:
-                yield impl.plugin_name, list(impl.function())
-            except Exception as exc:  # a hook that raises takes only its own plugin's contribution away
-                info = by_name.get(impl.plugin_name)
-                if info is not None:
-                    info.error = f"{hook.name} 出错，已跳过 (hook failed, skipped): {type(exc).__name__}: {exc}"
+                items, problems = contribution_problems(name, hook, impl.function())
+            except Exception as exc:  # a hook that raises takes only its own plugin away
+                items, problems = [], [Problem(name, f"钩子 {hook}", f"运行出错 (hook raised): "
+                                                                    f"{type(exc).__name__}: {exc}")]
+            if hook in ("xlcheck_rulesets", "xlcheck_overlays"):
+                items = [x if x.plugin else replace(x, plugin=name) for x in items]
+            given.setdefault(name, {})[hook] = items
+            if info is not None:
+                info.problems.extend(problems)
+                if problems:
+                    info.fail()
 
-    for name, layouts in each(pm.hook.xlcheck_layouts):
-        registry.layouts.extend(layouts)
-        _note(by_name, name, [f"格式 {x.format}" for x in layouts])
-    for name, rulesets in each(pm.hook.xlcheck_rulesets):
-        for ruleset in rulesets:
-            registry.rulesets[ruleset.name] = ruleset if ruleset.plugin else replace(ruleset, plugin=name)
-        _note(by_name, name, [f"规则集 {x.name}" for x in rulesets])
-    for name, overlays in each(pm.hook.xlcheck_overlays):
-        registry.overlays.extend(x if x.plugin else replace(x, plugin=name) for x in overlays)
-        _note(by_name, name, [f"补充规则集 {x.target}" for x in overlays])
-    for name, formats in each(pm.hook.xlcheck_output_formats):
+    def usable(name: str) -> bool:
+        return name not in by_name or not by_name[name].failed
+
+    while True:
+        registry.rulesets, registry.overlays, registry.failed_sets = {}, [], {}
+        for name, hooks in given.items():
+            for ruleset in hooks.get("xlcheck_rulesets", ()):
+                if not usable(name):
+                    registry.failed_sets.setdefault(ruleset.name, name)
+                elif ruleset.name in registry.rulesets:
+                    other = registry.rulesets[ruleset.name].plugin
+                    by_name[name].problems.append(Problem(name, describe(ruleset), (
+                        f"插件 {other} 已经定义了同名的规则集 {ruleset.name}；请换一个名字 "
+                        f"(rule set {ruleset.name} is already defined by {other})")))
+                else:
+                    registry.rulesets[ruleset.name] = ruleset
+            if usable(name):
+                registry.overlays.extend(hooks.get("xlcheck_overlays", ()))
+        registry.layouts = [x for name, hooks in given.items() if usable(name)
+                            for x in hooks.get("xlcheck_layouts", ())]
+        found = ruleset_problems(registry.rulesets, registry.overlays, registry.layouts, registry.compile,
+                                 registry.failed_sets)
+        newly_failed = False
+        for problem in found:
+            info = by_name.get(problem.plugin)
+            if info is None or info.failed:
+                continue
+            if problem not in info.problems:
+                info.problems.append(problem)
+        for info in infos:
+            if not info.failed and any(p.severity == ERROR for p in info.problems):
+                info.fail()
+                newly_failed = True
+        if not newly_failed:
+            break
+    for name, hooks in given.items():
+        if not usable(name):
+            continue
+        _note(by_name, name, [f"格式 {x.format}" for x in hooks.get("xlcheck_layouts", ())])
+        _note(by_name, name, [f"规则集 {x.name}" for x in hooks.get("xlcheck_rulesets", ())])
+        _note(by_name, name, [f"补充规则集 {x.target}" for x in hooks.get("xlcheck_overlays", ())])
+        formats = hooks.get("xlcheck_output_formats", ())
         registry.output_formats.update((x.name, x) for x in formats)
         _note(by_name, name, [f"输出格式 {x.name}" for x in formats])
     return registry

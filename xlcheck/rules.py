@@ -18,8 +18,9 @@ raises becomes a ``plugin-error`` finding while every other rule still runs.
 
 from __future__ import annotations
 
+import difflib
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -52,7 +53,8 @@ class Rule:
 
     ``message`` optionally replaces the messages of standard Cerberus rules; it is formatted with
     ``field`` (the field's name), ``value`` and ``constraint``. ``formats`` limits the rule to some
-    report formats (empty: all).
+    report formats (empty: all). ``replaces`` names a rule of the set below that this one takes the
+    place of: a rule whose id is already in the set is a mistake unless it says so.
     """
 
     id: str
@@ -62,6 +64,7 @@ class Rule:
     message: str = ""
     formats: tuple[str, ...] = ()
     enabled: bool = True
+    replaces: str = ""
 
     def applies_to(self, fmt: str | None) -> bool:
         return self.enabled and (not self.formats or fmt in self.formats)
@@ -117,6 +120,8 @@ class EffectiveRule:
     plugin: str
     added_by: str
     changed_by: str = ""
+    #: the id of the rule of a lower set this one took the place of (``Rule.replaces``)
+    replaced: str = ""
 
 
 OVERRIDABLE = frozenset({"severity", "enabled", "message", "description"})
@@ -390,21 +395,70 @@ class CompiledRule:
 
 
 def compile_rule(rule: Rule, plugin: str) -> CompiledRule:
-    """Build the rule's validator once; a schema Cerberus rejects becomes a plugin-error when run."""
+    """Build the rule's validator once; Cerberus checks the schema itself, against its own rules and
+    the argument schemas in the docstrings of ``ReportValidator``'s custom rules. A schema it rejects
+    is kept as ``problem`` (and becomes a plugin-error if the rule is run anyway)."""
     try:
         return CompiledRule(rule, plugin, ReportValidator(dict(rule.schema), allow_unknown=True))
+    except cerberus.SchemaError as exc:
+        return CompiledRule(rule, plugin, None, "schema 不被 Cerberus 接受 (schema rejected by Cerberus): "
+                            + schema_errors(exc.args[0] if exc.args else str(exc)))
     except Exception as exc:  # a plugin's bad schema must not stop the other rules
-        return CompiledRule(rule, plugin, None, f"规则定义有误：{exc}")
+        return CompiledRule(rule, plugin, None, f"规则定义有误 (bad rule): {type(exc).__name__}: {exc}")
 
 
-def resolve(name: str, rulesets: Mapping[str, RuleSet], overlays: Sequence[Overlay] = ()
-            ) -> tuple[list[EffectiveRule], list[LabeledField]]:
+def schema_errors(tree: Any) -> str:
+    """Cerberus' nested schema errors as ``path: what`` lines an author can act on."""
+    parts = []
+    for path, what in _schema_leaves(tree, ()):
+        if what == "unknown rule" and path:
+            close = difflib.get_close_matches(path[-1], list(ReportValidator.rules), n=1)
+            if close:
+                what += f"（是否想写 {close[0]}？）"
+        parts.append(f"{'.'.join(path)}: {what}" if path else what)
+    return "；".join(parts) or str(tree)
+
+
+def _schema_leaves(tree: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], str]]:
+    if isinstance(tree, Mapping):
+        definitions = [v for k, v in tree.items() if str(k).startswith("anyof definition")]
+        if definitions:
+            # Cerberus tries a field's schema both as a dict's and as a list's: the deepest
+            # complaint is the one about what the author wrote
+            return max((_schema_leaves(d, path) for d in definitions),
+                       key=lambda leaves: max((len(p) for p, _ in leaves), default=0))
+        return [leaf for key, sub in tree.items() for leaf in _schema_leaves(sub, (*path, str(key)))]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree if item != "no definitions validate" for leaf in _schema_leaves(item, path)]
+    return [(path, str(tree))]
+
+
+#: told of each mistake ``resolve`` finds: the plugin to blame, the object (in Chinese), what is wrong
+ProblemSink = Callable[[str, str, str], None]
+
+
+def _raise(plugin: str, subject: str, message: str) -> None:
+    raise ValueError(f"{subject}：{message}")
+
+
+def describe(layer: RuleSet | Overlay, rule_id: str = "") -> str:
+    """How messages name a rule set or an overlay, or one of its rules."""
+    what = f"规则集 {layer.name} " if isinstance(layer, RuleSet) else f"Overlay（目标 {layer.target}）"
+    return f"{what}的规则 {rule_id}" if rule_id else what.rstrip()
+
+
+def resolve(name: str, rulesets: Mapping[str, RuleSet], overlays: Sequence[Overlay] = (),
+            on_problem: ProblemSink | None = None) -> tuple[list[EffectiveRule], list[LabeledField]]:
     """The rules and cover fields a rule set runs with: base sets first, each set's overrides applied
     to what is below it, then the overlays other plugins contribute to that set.
 
-    Raises KeyError for an unknown set and ValueError for a set that extends itself or an override
-    that changes something other than severity, enabled, message or description.
+    Raises KeyError for an unknown set and ValueError for a set that extends itself. Every other
+    mistake (an override of a rule that is not there or of something other than severity, enabled,
+    message or description; two rules with one id; a rule taking an existing id without
+    ``replaces``) goes to ``on_problem``, which raises ValueError when not given; the rule set then
+    runs without the mistaken part.
     """
+    problem = on_problem or _raise
     chain: list[RuleSet] = []
     current: str | None = name
     while current is not None:
@@ -415,28 +469,103 @@ def resolve(name: str, rulesets: Mapping[str, RuleSet], overlays: Sequence[Overl
         chain.insert(0, rulesets[current])
         current = rulesets[current].extends
     merged: dict[str, EffectiveRule] = {}
+    #: which layer added each rule, to say whom a clash of ids is to blame on
+    layer_of: dict[str, RuleSet | Overlay] = {}
     fields: dict[str, LabeledField] = {}
     for ruleset in chain:
         layers: list[RuleSet | Overlay] = [ruleset, *(o for o in overlays if o.target == ruleset.name)]
         for layer in layers:
             source = layer.name if isinstance(layer, RuleSet) else layer.plugin
+            what = describe(layer)
             for rule_id, change in layer.overrides.items():
-                if rule_id in merged:
-                    merged[rule_id] = replace(merged[rule_id], rule=_changed(merged[rule_id].rule, change),
-                                              changed_by=source)
+                if rule_id not in merged:
+                    own = any(r.id == rule_id for r in layer.rules)
+                    problem(layer.plugin, what, (
+                        f"overrides 修改的规则 {rule_id} 是它自己的规则，直接改这条规则即可 "
+                        f"(an override of its own rule {rule_id} does nothing)" if own else
+                        f"overrides 修改的规则 {rule_id} 不在它之下的规则中（{_names(chain, ruleset)}），"
+                        f"这项修改不起作用 (override of unknown rule {rule_id})"))
+                    continue
+                try:
+                    changed = _changed(merged[rule_id].rule, change)
+                except ValueError as exc:
+                    problem(layer.plugin, what, str(exc))
+                    continue
+                merged[rule_id] = replace(merged[rule_id], rule=changed, changed_by=source)
+            here: set[str] = set()
             for rule in layer.rules:
-                merged[rule.id] = EffectiveRule(rule, layer.plugin, source)
+                if rule.id in here:
+                    problem(layer.plugin, describe(layer, rule.id),
+                            f"编号 {rule.id} 在这里出现了两次，只有第一条会执行 (two rules with id {rule.id})")
+                    continue
+                here.add(rule.id)
+                entry = EffectiveRule(rule, layer.plugin, source)
+                if rule.replaces and rule.replaces not in merged:
+                    problem(layer.plugin, describe(layer, rule.id),
+                            f"replaces=\"{rule.replaces}\"，但它之下没有规则 {rule.replaces} "
+                            f"(replaces an unknown rule)")
+                elif rule.id != rule.replaces and rule.id in merged:
+                    _clash(problem, rule.id, layer, layer_of[rule.id])
+                    continue
+                elif rule.replaces:
+                    # in the replaced rule's place, so findings keep their order
+                    entry = replace(entry, replaced=rule.replaces)
+                    merged = {(rule.id if k == rule.replaces else k): (entry if k == rule.replaces else v)
+                              for k, v in merged.items()}
+                    layer_of[rule.id] = layer
+                    continue
+                if rule.id in merged:
+                    _clash(problem, rule.id, layer, layer_of[rule.id])
+                    continue
+                merged[rule.id] = entry
+                layer_of[rule.id] = layer
             fields.update((f.key, f) for f in layer.fields)
     return list(merged.values()), list(fields.values())
 
 
+def _names(chain: Sequence[RuleSet], upto: RuleSet) -> str:
+    return "、".join(rs.name for rs in chain[:chain.index(upto) + 1])
+
+
+def _clash(problem: ProblemSink, rule_id: str, layer: RuleSet | Overlay, prior: RuleSet | Overlay) -> None:
+    """A rule taking an id already in the set, without ``replaces``: the later one would silently win.
+
+    An overlay changes a set for everyone, so when a set built on the overlay's target defines the
+    same id, the overlay is the one to rename its rule; otherwise the newcomer is."""
+    if isinstance(layer, RuleSet) and isinstance(prior, Overlay):
+        problem(prior.plugin, describe(prior, rule_id),
+                f"规则集 {layer.name}（建立在 {prior.target} 之上）也有规则 {rule_id}，按 {layer.name} 校验时"
+                f"这条规则会被丢掉；请换一个编号 (overlay rule {rule_id} is shadowed by set {layer.name})")
+        return
+    other = describe(prior, rule_id)
+    if isinstance(prior, Overlay):
+        other = f"插件 {prior.plugin} 的 {other}"
+    problem(layer.plugin, describe(layer, rule_id),
+            f"编号与{other} 相同，会悄悄取代它；确实要取代请写 "
+            f"Rule(..., replaces=\"{rule_id}\")，否则请换一个编号 "
+            f"(rule id {rule_id} shadows a rule below: say replaces=\"{rule_id}\" or choose another id)")
+
+
 def _changed(rule: Rule, change: Mapping[str, Any]) -> Rule:
+    if not isinstance(change, Mapping):
+        raise ValueError(f"overrides 中规则 {rule.id} 的修改应是字典，如 {{\"severity\": \"error\"}}，"
+                         f"而不是 {change!r} (an override is a dict)")
     unknown = set(change) - OVERRIDABLE
     if unknown:
-        raise ValueError(f"an override of {rule.id} may change only {sorted(OVERRIDABLE)}, not {sorted(unknown)}")
+        raise ValueError(f"overrides 只能修改规则 {rule.id} 的 {'、'.join(sorted(OVERRIDABLE))}，不能修改 "
+                         f"{'、'.join(sorted(unknown))} (an override may change only {sorted(OVERRIDABLE)})")
     out = dict(change)
     if "severity" in out:
-        out["severity"] = Severity(out["severity"])
+        try:
+            out["severity"] = Severity(out["severity"])
+        except ValueError:
+            raise ValueError(f"overrides 给规则 {rule.id} 的 severity {out['severity']!r} 无效，应为 error、"
+                             f"warning 或 info (unknown severity)") from None
+    if "enabled" in out and not isinstance(out["enabled"], bool):
+        raise ValueError(f"overrides 给规则 {rule.id} 的 enabled 应为 True 或 False (enabled takes a bool)")
+    for key in ("message", "description"):
+        if key in out and not isinstance(out[key], str):
+            raise ValueError(f"overrides 给规则 {rule.id} 的 {key} 应为字符串 ({key} takes a str)")
     return replace(rule, **out)
 
 
