@@ -10,6 +10,7 @@ neighbours and its likeness to the official label, and reported as non-standard.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
@@ -28,7 +29,6 @@ ALIASES = {
 }
 #: how alike a misspelt label must be to the official one to be taken for it
 MIN_SIMILARITY = 0.6
-_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)年")
 
 
 class NotAReportError(Exception):
@@ -42,7 +42,7 @@ class Issue:
     rule: str
     #: "missing" (an official row, column or block is absent), "unknown" (a row that is not in the
     #: format), "nonstandard" (a label that differs from the official one), "foreign" (a label of
-    #: another format)
+    #: another format), "year" (the workbook states no report year, or several)
     kind: str
     message: str
     cells: tuple[str, ...] = ()
@@ -108,9 +108,13 @@ def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None,
     """Find every value cell of the best-fitting layout and the cover ``fields``; raise
     NotAReportError when no table is there."""
     index = _Index(book.sheets)
-    found_year, year_ref, unit = _find_year(book, index)
-    layout = choose_layout(index.at.keys(), layouts, year or found_year)
-    located = Located(layout, year=found_year, year_ref=year_ref, unit=unit)
+    stated = _find_year(book, index)
+    found, year_issue = _settle_year(stated, explicit=year is not None)
+    layout = choose_layout(index.at.keys(), layouts, year or (found.year if found else None))
+    located = Located(layout, issues=[year_issue] if year_issue else [],
+                      unit=stated.units[0] if stated.units else None)
+    if found is not None:
+        located.year, located.year_ref = found.year, found.ref or None
     found_any = False
     for table in layout.tables:
         locator = _TABLE_LOCATORS[table.key]
@@ -372,24 +376,124 @@ _TABLE_LOCATORS = {"t2": _locate_t2, "t3": _locate_t3, "t4": _locate_t4}
 
 
 # ── 年度、单位、旧格式标签 ───────────────────────────────────────────────────────────────────────────
-def _find_year(book: Workbook, index: _Index) -> tuple[int | None, str | None, str | None]:
-    """The report year from a 报告年度 cell or from the title, and the unit named in the title."""
+#: cells that are notes or instructions, not the title, even when they name the report
+_NOT_A_TITLE = ("注", "请", "本表", "根据", "依据", "按照", "说明", "填报说明", "备注")
+
+
+@functools.cache
+def _year_token() -> re.Pattern[str]:
+    # "2023年" or "2023年度", but not the year of a date ("2024年1月20日"); compiled on first use, as
+    # only a few title-like cells ever reach it
+    return re.compile(r"(?<!\d)((?:19|20)\d\d)年(?!\d)(度)?")
+
+
+@functools.cache
+def _sheet_year() -> re.Pattern[str]:
+    return re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)(?!年\d)")
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """One place the workbook states its report year."""
+
+    year: int
+    ref: str
+    #: how a message names the place: "标题", "“报告年度”栏"
+    where: str
+
+
+def _cell_year(value: object) -> int | None:
+    """A 报告年度 cell's value as a year: 2023, "2023", "2023年", "2023年度"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        year = int(value) if float(value).is_integer() else 0
+    elif isinstance(value, str):
+        text = normalize(value).removesuffix("度").removesuffix("年")
+        year = int(text) if text.isascii() and text.isdigit() and len(text) == 4 else 0
+    else:
+        return None
+    return year if 1990 < year < 2100 else None
+
+
+def _title_year(norm: str) -> tuple[int, str | None] | None:
+    """The report year (0 when it names none) and unit of a title such as
+    "××镇人民政府2020年政府信息公开工作年度报告"; None for any other text, notes and instructions that
+    mention the report included."""
+    if (len(norm) > 60 or not norm.endswith("报告") or "政府信息公开" not in norm or "报送" in norm
+            or norm.startswith(_NOT_A_TITLE)):
+        return None
+    subject = norm.index("政府信息公开")
+    tokens = list(_year_token().finditer(norm))
+    if not tokens:
+        return 0, norm[:subject] or None
+    # the year that names the report stands just before "政府信息公开" (a title with the year first
+    # names the unit between them)
+    before = [m for m in tokens if m.start() < subject]
+    match = before[-1] if before else tokens[0]
+    unit = norm[: match.start()] or norm[match.end(): subject] or None
+    return int(match.group(1)), unit
+
+
+@dataclass
+class _Stated:
+    """What a workbook says about its year and unit."""
+
+    #: 报告年度 cells and titles
+    years: list[_Seen] = field(default_factory=list)
+    #: sheet names and the file's name: weaker signs, used only when nothing else says
+    weak: list[_Seen] = field(default_factory=list)
+    #: 报告年度 cells left blank (or unreadable): where a missing year belongs
+    blank: list[str] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+
+
+def _find_year(book: Workbook, index: _Index) -> _Stated:
+    out = _Stated()
     for label in ("报告年度", "年度"):
         for s, r, c in index.find(label):
             col, value = _right_of(book.sheets[s], r, c)
-            text = normalize(value) if isinstance(value, str) else value
-            try:
-                year = int(float(str(text).rstrip("年度")))
-            except ValueError:
-                continue
-            if 1990 < year < 2100:
-                return year, cell_ref(book.sheets[s].name, r, col), None
+            ref = cell_ref(book.sheets[s].name, r, col)
+            if (year := _cell_year(value)) is not None:
+                out.years.append(_Seen(year, ref, f"“{label}”栏"))
+            else:
+                out.blank.append(ref)
     for sheet in book.sheets:
         for r, c, norm in sheet.texts:
-            if "政府信息公开" in norm and "报告" in norm and (match := _YEAR_IN_TITLE.search(norm)):
-                unit = norm[: match.start()] or None
-                return int(match.group(1)), cell_ref(sheet.name, r, c), unit
-    return None, None, None
+            if "报告" not in norm:
+                continue
+            if norm.startswith("报告年度") and (year := _cell_year(norm[4:].lstrip(":"))) is not None:
+                out.years.append(_Seen(year, cell_ref(sheet.name, r, c), "“报告年度”栏"))
+            elif (title := _title_year(norm)) is not None:
+                if title[0]:
+                    out.years.append(_Seen(title[0], cell_ref(sheet.name, r, c), "标题"))
+                if title[1]:
+                    out.units.append(title[1])
+        years = {int(m.group(1)) for m in _sheet_year().finditer(sheet.name)}
+        if len(years) == 1:
+            out.weak.append(_Seen(years.pop(), "", f"工作表名“{sheet.name}”"))
+    name = os.path.basename(book.path)
+    if (title := _title_year(normalize(os.path.splitext(name)[0]))) is not None and title[0]:
+        out.weak.append(_Seen(title[0], "", f"文件名“{name}”"))
+    return out
+
+
+def _settle_year(stated: _Stated, explicit: bool) -> tuple[_Seen | None, Issue | None]:
+    """The report year the workbook states (at its first place); an S1 issue when it states none or
+    several, unless the year was given."""
+    seen = stated.years or stated.weak
+    years = {x.year for x in seen}
+    if len(years) == 1:
+        return seen[0], None
+    if explicit:  # the given year decides; what the workbook says does not matter
+        return None, None
+    if not years:
+        return None, Issue("S1", "year", (
+            "找不到报告年度：标题中没有“××××年”，“报告年度”栏也没有填写；请在标题或“报告年度”栏写明年度。"
+            "表格格式与年度是否相符未能核对"), tuple(stated.blank))
+    places = "，".join(f"{x.where}为 {x.year} 年" for x in seen)
+    return None, Issue("S1", "year", f"报告年度不一致：{places}；请改为同一年度。表格格式与年度是否相符未能核对",
+                       tuple(dict.fromkeys(x.ref for x in seen if x.ref)))
 
 
 def _foreign_labels(index: _Index, layouts: Sequence[Layout], located: Located) -> None:

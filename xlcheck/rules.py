@@ -140,6 +140,11 @@ class RuleContext:
     field_refs: Mapping[str, str]
 
 
+#: structure issues that are warnings: a label that differs but was understood, a report year the
+#: workbook does not state once
+WARNING_ISSUES = frozenset({"nonstandard", "year"})
+
+
 class ReportValidator(cerberus.Validator):  # type: ignore[misc]
     """The one Validator subclass: xlcheck's custom rules over the report document."""
 
@@ -223,7 +228,7 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         """
         for issue in value:
             if issue.rule == constraint:
-                severity = Severity.WARNING if issue.kind == "nonstandard" else None
+                severity = Severity.WARNING if issue.kind in WARNING_ISSUES else None
                 self._hit(fld, issue.message, issue.cells, severity)
 
     def _validate_xl_format_year(self, constraint: bool, fld: str, value: Any) -> None:
