@@ -208,6 +208,19 @@ def test_rules_plugins_health_and_openapi(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert {"/api/check", "/api/annotate", "/api/clean", "/api/rules", "/api/plugins", "/healthz"} <= set(spec["paths"])
     assert "default-src 'self'" in client.get("/healthz").headers["content-security-policy"]
+    assert client.get("/api/docs", follow_redirects=False).headers["location"] == "/static/api.html"
+
+
+def test_the_page_and_its_assets_come_from_the_server(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/static/app.js"' in page.text
+    assert 'href="/static/app.css"' in page.text and 'href="/marks.css"' in page.text
+    # offline government networks: the page loads nothing from anywhere else
+    for text in (page.text, *(client.get(a).text for a in ("/static/app.js", "/static/app.css", "/marks.css"))):
+        assert "http://" not in text and "https://" not in text and "//cdn" not in text
+    assert client.get("/static/api.html").status_code == 200
 
 
 # ------------------------------------------------------------------------------------------ refusals

@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,8 +25,9 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..check import DEFAULT_RULESET
@@ -35,6 +37,8 @@ from .pool import CheckPool, PoolError, PoolSettings
 
 log = logging.getLogger("xlcheck.serve")
 
+#: the page: hand-written HTML, CSS and JavaScript, no build step, nothing fetched from elsewhere
+STATIC = Path(__file__).parent / "static"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
 
@@ -164,12 +168,20 @@ def create_app(settings: ServeSettings | None = None, registry: Registry | None 
 
         return _json(document(settings)), ""
 
+    async def page(request: Request) -> tuple[Response, str]:
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"}), ""
+
+    async def docs(request: Request) -> tuple[Response, str]:
+        return RedirectResponse("/static/api.html"), ""
+
     async def marks_css(request: Request) -> tuple[Response, str]:
         from .preview import marks_css as css
 
         return Response(css(), media_type="text/css", headers={"Cache-Control": "no-cache"}), ""
 
     endpoints: list[tuple[str, str, Callable[[Request], Awaitable[tuple[Response, str]]]]] = [
+        ("/", "GET", page),
+        ("/api/docs", "GET", docs),
         ("/marks.css", "GET", marks_css),
         ("/healthz", "GET", healthz),
         ("/api/rules", "GET", rules),
@@ -182,8 +194,9 @@ def create_app(settings: ServeSettings | None = None, registry: Registry | None 
         ("/api/summary", "POST", summary),
         ("/api/preview", "POST", preview),
     ]
-    routes: list[Route] = [Route(path, _logged(handler), methods=[method])
+    routes: list[Route | Mount] = [Route(path, _logged(handler), methods=[method])
                                    for path, method, handler in endpoints]
+    routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(_SecurityHeaders)])
     app.state.pool = pool
     app.state.settings = settings

@@ -115,13 +115,17 @@ def summary_file(registry: Registry, folder: str, uploads: Sequence[Upload], rul
 
 def preview_file(registry: Registry, folder: str, upload: Upload, rules: str,
                  year: int | None) -> dict[str, Any]:
-    """``{"report": …, "tables": …}``: the report dict and tables 三 and 四 as the page shows them."""
+    """What the page shows of one upload: the report dict, its verdict and description in the words of
+    the annotated copy's summary sheet, the severities' labels, and tables 三 and 四 with their marks."""
+    from ..findings import Severity
+    from ..marks import describe, verdict
     from .preview import tables
 
     path, report = _check(registry, folder, 0, upload, rules, year)
     shown = tables(path, report, registry, year) if report.error is None else []
     report.path = upload[0]
-    return {"report": report.to_dict(), "tables": shown}
+    return {"report": report.to_dict(), "verdict": verdict(report), "described": describe(report),
+            "labels": {s.value: s.label for s in Severity}, "tables": shown}
 
 
 def safe_name(name: str | None) -> str:

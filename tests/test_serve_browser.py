@@ -1,0 +1,212 @@
+"""The check page in a real browser: Debian's headless Chromium driven by Selenium through chromedriver.
+
+Nothing is downloaded at test time: the browser and the driver are the system's packages (``.ci/run``
+installs them); without them the test is skipped and says why. The server is the real command,
+``python -m xlcheck serve``, on a loopback port.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette", reason='the serve extra is not installed (pip install -e ".[serve]")')
+pytest.importorskip("selenium", reason="selenium is not installed (the test extra)")
+
+from openpyxl import load_workbook
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+import xlcheck
+from xlcheck.findings import Severity
+from xlcheck.marks import FILL, FONT, SUMMARY_SHEET
+
+CHROMIUM = os.environ.get("XLCHECK_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("XLCHECK_CHROMEDRIVER", "/usr/bin/chromedriver")
+SAMPLE = Path(__file__).parent.parent / "examples" / "xiaolou-2020.xlsx"
+
+pytestmark = pytest.mark.skipif(
+    not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)),
+    reason=f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
+           "apt-get install chromium chromium-driver")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "xlcheck", "serve", "--port", str(port), "--workers", "1"],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("xlcheck serve did not start:\n" + log.read_text(errors="replace")) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[Any]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--window-size=1366,768",
+                "--lang=zh-CN", f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                              "download.prompt_for_download": False})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        driver.set_window_size(1366, 768)
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    """``rgb(1, 2, 3)`` or ``rgba(1, 2, 3, 1)`` as a triple."""
+    r, g, b = css[css.index("(") + 1:css.index(")")].split(",")[:3]
+    return int(r), int(g), int(b)
+
+
+def _argb(argb: str) -> tuple[int, int, int]:
+    return int(argb[2:4], 16), int(argb[4:6], 16), int(argb[6:8], 16)
+
+
+def _wait_for_download(folder: Path, name: str, timeout: float = 30) -> Path:
+    deadline = time.monotonic() + timeout
+    target = folder / name
+    while time.monotonic() < deadline:
+        if target.exists() and not list(folder.glob("*.crdownload")) and target.stat().st_size:
+            return target
+        time.sleep(0.1)
+    raise AssertionError(f"{name} was not downloaded; the folder holds {sorted(os.listdir(folder))}")
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_the_sample_in_a_real_browser(server: str, browser: Any, downloads: Path, tmp_path: Path) -> None:
+    wait = WebDriverWait(browser, 30)
+    browser.get(server)
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#rules option[value='national']"))
+    assert browser.title.startswith("年度报告表格校验")
+    assert browser.execute_script("return [window.innerWidth, window.innerHeight]")[0] == 1366
+    options = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#rules option")]
+    assert options[0] == "national" and "guangdong" in options
+
+    browser.find_element(By.ID, "choose").send_keys(str(SAMPLE))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "#findings tr.finding")))
+    assert browser.find_element(By.ID, "verdict").text == "未通过：发现 4 个错误、1 个警告"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#findings tr.finding")
+    seen = [(r.get_attribute("data-severity"), r.get_attribute("data-rule")) for r in rows]
+    assert seen == [("error", "T3-ID"), ("error", "T3-ID"), ("error", "T3-RES"), ("error", "T3-RES"),
+                    ("warning", "D3")]
+    expected = xlcheck.check(SAMPLE)
+    first_error = next(f for f in expected.findings if f.severity is Severity.ERROR)
+    assert rows[0].find_elements(By.TAG_NAME, "td")[2].text == first_error.message
+    assert rows[0].find_elements(By.TAG_NAME, "td")[0].text == "错误"
+    assert rows[0].find_elements(By.TAG_NAME, "td")[3].text.split()[:4] == list(first_error.cells)[:4]
+    suggestions = browser.find_elements(By.CSS_SELECTOR, "#suggestions tr.suggestion")
+    report_suggestions = getattr(expected, "suggestions", None)
+    if report_suggestions:  # the localization (#17): the suspect cell first, before the findings
+        assert suggestions and suggestions[0].text.split()[0] == report_suggestions[0].cell
+        assert suggestions[0].location["y"] < rows[0].location["y"]
+
+    # tables 三 and 四, coloured as the annotated copy colours them
+    titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".preview h3")]
+    assert titles == ["表三（工作表 Sheet1）", "表四（工作表 Sheet1）"]
+    d58 = browser.find_element(By.CSS_SELECTOR, "td[data-ref='Sheet1!D58']")
+    assert d58.text == "0" and "mark-error" in d58.get_attribute("class")
+    assert _rgb(d58.value_of_css_property("background-color")) == _argb(FILL[Severity.ERROR])
+    assert _rgb(d58.value_of_css_property("color")) == _argb(FONT[Severity.ERROR])
+    e33 = browser.find_element(By.CSS_SELECTOR, "td[data-ref='Sheet1!E33']")
+    assert "mark-" not in (e33.get_attribute("class") or "")
+
+    shot = tmp_path / "page-1366x768.png"
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("XLCHECK_SCREENSHOT"):  # keep it to look at
+        shutil.copy(shot, os.environ["XLCHECK_SCREENSHOT"])
+
+    # a finding's cell link brings its cell into view in the preview
+    link = next(a for a in rows[2].find_elements(By.CSS_SELECTOR, "a.cell") if a.text == "Sheet1!D58")
+    link.click()
+    wait.until(lambda d: "flash" in d58.get_attribute("class"))
+    assert browser.execute_script("var r = arguments[0].getBoundingClientRect(); return r.top >= 0 && "
+                                  "r.bottom <= window.innerHeight", d58)
+    if os.environ.get("XLCHECK_SCREENSHOT"):
+        browser.save_screenshot(os.environ["XLCHECK_SCREENSHOT"].replace(".png", "-preview.png"))
+
+    # the annotated copy, downloaded by the browser: the very copy the command line writes
+    browser.find_element(By.ID, "download").click()
+    copy = _wait_for_download(downloads, "xiaolou-2020.checked.xlsx")
+    cli_copy = tmp_path / "cli.xlsx"
+    xlcheck.annotate(expected, cli_copy)
+    assert _members(copy.read_bytes()) == _members(cli_copy.read_bytes())
+    book = load_workbook(copy)
+    assert book.sheetnames[0] == SUMMARY_SHEET
+    assert "T3-RES" in book["Sheet1"]["D58"].comment.text
+
+
+def test_several_files_and_a_bad_one(server: str, browser: Any, downloads: Path, tmp_path: Path) -> None:
+    wait = WebDriverWait(browser, 30)
+    browser.get(server)
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#rules option[value='national']"))
+    bad = tmp_path / "扫描件.xlsx"
+    bad.write_bytes(b"%PDF-1.7\n1 0 obj << >> endobj\n")
+    browser.find_element(By.ID, "choose").send_keys(f"{SAMPLE}\n{bad}")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#files button")) == 2)
+    wait.until(ec.visibility_of_element_located((By.ID, "summary")))
+    assert browser.find_element(By.ID, "progress-text").text == "已校验 2 个文件"
+    buttons = browser.find_elements(By.CSS_SELECTOR, "#files button")
+    verdicts = [b.find_element(By.CLASS_NAME, "verdict").text for b in buttons]
+    assert verdicts == ["未通过：发现 4 个错误、1 个警告", "无法校验"]
+    browser.find_elements(By.CSS_SELECTOR, "#files button")[1].click()
+    alert = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, ".error-box")))
+    assert "扫描件.xlsx：" in alert.text and "PDF" in alert.text
+    browser.find_element(By.ID, "summary").click()
+    summary = _wait_for_download(downloads, "校验汇总.xlsx")
+    rows = list(load_workbook(summary)["文件汇总"].iter_rows(values_only=True))
+    assert [r[2] for r in rows[1:3]] == ["xiaolou-2020.xlsx", "扫描件.xlsx"]
+    assert [r[5] for r in rows[1:3]] == ["未通过", "无法校验"]
