@@ -65,6 +65,46 @@ def _package(path: Path, sheet: bytes | str, extra: dict[str, bytes] | None = No
             zf.writestr(name, data)
 
 
+def _package_at(path: Path, sheet: bytes | str, part: str, target: str | None = None,
+                members: dict[str, bytes | str] | None = None) -> None:
+    """A one-sheet package whose sheet lives at ``part``, named by the workbook's relationship
+    ``target`` (default: the part, relative to xl/)."""
+    rels = WORKBOOK_RELS.replace('Target="worksheets/sheet1.xml"', f'Target="{target or part[3:]}"')
+    content_types = CT.replace("/xl/worksheets/sheet1.xml", "/" + part)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in {"[Content_Types].xml": content_types, "_rels/.rels": RELS, "xl/workbook.xml": WORKBOOK,
+                           "xl/_rels/workbook.xml.rels": rels, part: sheet, **(members or {})}.items():
+            zf.writestr(name, data)
+
+
+def far_cell_sheets() -> dict[str, str]:
+    """Sheets whose cells reach XFD1048576 in spellings a text search for ``r="`` misses."""
+    far = "XFD1048576"
+    return {
+        "single-quotes": SHEET_HEAD + f"<row r='1'><c r='A1'><v>1</v></c></row><row r='1048576'><c r='{far}'>"
+                         "<v>1</v></c></row>" + SHEET_TAIL,
+        "spaces-around-equals": SHEET_HEAD + f'<row r = "1"><c r = "A1"><v>1</v></c><c r =\n"{far}"><v>1</v></c>'
+                                "</row>" + SHEET_TAIL,
+        "prefixed": SHEET_HEAD.replace("<worksheet xmlns=", "<x:worksheet xmlns:x=")
+                    .replace("<sheetData>", "<x:sheetData>")
+                    + f'<x:row><x:c r="A1"><x:v>1</x:v></x:c><x:c r="{far.lower()}"><x:v>1</x:v></x:c></x:row>'
+                    "</x:sheetData></x:worksheet>",
+        "character-reference": SHEET_HEAD + '<row><c r="&#88;FD1048576"><v>1</v></c></row>' + SHEET_TAIL,
+        # no r attribute at all: calamine places each cell after the one before it
+        "unnumbered": SHEET_HEAD + "<row>" + "<c><v>1</v></c>" * 2100 + "</row>" + "<row/>" * 2100
+                      + "<row><c><v>1</v></c></row>" + SHEET_TAIL,
+    }
+
+
+def ods_repeat_bomb(rows: int = 4000, cols: int = 2000) -> bytes:
+    """Under a kilobyte: one cell holding 1, repeated across ``rows`` x ``cols`` (8 M cells, ~500 MB in
+    calamine; its own limit of 100 M cells lets through bombs of 6 GB)."""
+    cell = (f'<table:table-cell table:number-columns-repeated="{cols}" office:value-type="float" '
+            'office:value="1"><text:p>1</text:p></table:table-cell>')
+    return ods_bytes([("表", [], [])], rows_xml=f'<table:table-row table:number-rows-repeated="{rows}">{cell}'
+                                                 "</table:table-row>")
+
+
 def _zeros_member(zf: zipfile.ZipFile, name: str, size: int, head: bytes = b"", tail: bytes = b"") -> None:
     """A member of ``size`` bytes, mostly spaces, streamed so the builder never holds it whole."""
     info = zipfile.ZipInfo(name)
@@ -234,8 +274,9 @@ def xls_bytes(sheets: Sequence[tuple[str, Grid, Sequence[Merge]]]) -> bytes:
     return cfb_bytes({"Workbook": workbook})
 
 
-def ods_bytes(sheets: Sequence[tuple[str, Grid, Sequence[Merge]]]) -> bytes:
-    """An OpenDocument spreadsheet with the sheets' values and merged ranges."""
+def ods_bytes(sheets: Sequence[tuple[str, Grid, Sequence[Merge]]], rows_xml: str = "") -> bytes:
+    """An OpenDocument spreadsheet with the sheets' values and merged ranges (``rows_xml`` is added to
+    the first sheet's rows as it is)."""
     tables = []
     for name, grid, merges in sheets:
         spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in merges}
@@ -260,6 +301,8 @@ def ods_bytes(sheets: Sequence[tuple[str, Grid, Sequence[Merge]]]) -> bytes:
                     out.append(f'<table:table-cell{attrs} office:value-type="string">'
                                f"<text:p>{escape(str(value))}</text:p></table:table-cell>")
             rows.append(f"<table:table-row>{''.join(out)}</table:table-row>")
+        if not tables:
+            rows.append(rows_xml)
         tables.append(f"<table:table table:name={quoteattr(name)}>{''.join(rows)}</table:table>")
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
@@ -350,6 +393,23 @@ def build_bad(folder: str | os.PathLike[str], *, heavy: bool = True) -> dict[str
         expect["million-rows.xlsx"] = "MB bound"
         write_wide_bomb(root / "many-parts-bomb.xlsx")
         expect["many-parts-bomb.xlsx"] = "MB bound"
+    for spelling, sheet in far_cell_sheets().items():
+        _package(root / f"far-cell-{spelling}.xlsx", sheet)
+        expect[f"far-cell-{spelling}.xlsx"] = "cells span"
+    corner = corner_cells_sheet()
+    _package_at(root / "far-cell-upper-case-part.xlsx", corner, "xl/worksheets/Sheet1.XML")
+    _package_at(root / "far-cell-outside-worksheets.xlsx", corner, "xl/data/table.xml", "/xl/data/table.xml")
+    expect["far-cell-upper-case-part.xlsx"] = expect["far-cell-outside-worksheets.xlsx"] = "cells span"
+    _package(root / "far-dimension.xlsx", SHEET_HEAD.replace("<sheetData>", '<dimension ref="A1:XFD1048576"/>'
+                                                             "<sheetData>") + SHEET_TAIL)
+    expect["far-dimension.xlsx"] = "cells span"
+    put("ods-repeat-bomb.ods", ods_repeat_bomb(), "cells span")
+    _package(root / "utf16-sheet.xlsx", (SHEET_HEAD + '<row r="1"><c r="A1" t="inlineStr"><is><t>表</t></is></c></row>'
+                                         + SHEET_TAIL).replace('encoding="UTF-8"', 'encoding="UTF-16"')
+             .encode("utf-16"))
+    expect["utf16-sheet.xlsx"] = "damaged"
+    put("no-workbook-part.xlsx", _zip_bytes({"[Content_Types].xml": CT.encode(), "_rels/.rels": RELS.encode(),
+                                             "xl/worksheets/sheet1.xml": corner.encode()}), "damaged")
     put("~$lock-owner.xlsx", b"\x0cZhang San" + b"\x00" * 40 + b"\x0c\x00Z\x00h\x00a\x00n\x00g\x00", "lock file")
     (root / "folder.xlsx").mkdir(exist_ok=True)
     expect["folder.xlsx"] = "directory"

@@ -25,7 +25,8 @@ import xlcheck
 from xlcheck import reader
 from xlcheck.annotated_copy import annotate, conversion_note, default_output, needs_conversion
 from xlcheck.cli import main
-from xlcheck.formulas import FormulaError, evaluate, shift, uncached_cells
+from xlcheck.formulas import FormulaError, evaluate, shift
+from xlcheck.prescan import Uncached, scan_sheet_xml
 from xlcheck.reader import Formula, ReadError, Sheet, Workbook, read_workbook
 from xlcheck.values import parse
 from xlcheck.writer import WriteError, clean
@@ -378,7 +379,7 @@ def test_uncached_cells_and_shared_formulas() -> None:
            b'<c r="C2"><f>A2&amp;"x"</f><v>1x</v></c><c r="D2" t="str"><f>""</f><v></v></c></row>'
            b'<row r="3"><c r="B3"><f t="shared" si="0"/></c></row>'
            b'<row r="4"><c r="B4"><f t="shared" si="0"/><v>9</v></c></row></sheetData>')
-    assert list(uncached_cells(xml)) == [(1, 1, "=A2+$A$1"), (2, 1, "=A3+$A$1")]
+    assert scan_sheet_xml(xml).uncached == [Uncached(1, 1, "=A2+$A$1"), Uncached(2, 1, "=A2+$A$1", 1, 0)]
     assert shift("SUM(A1:B2)+'S 1'!C3+$D$4+\"A1\"", 2, 1) == "SUM(B3:C4)+'S 1'!D5+$D$4+\"A1\""
 
 

@@ -5,38 +5,40 @@ Checking needs only values and merged ranges, and calamine reads a whole report 
 
 Workbooks come from strangers, so before calamine parses anything the file is looked at cheaply:
 what it really is (its first bytes, not its name), and for a zip package its declared member sizes
-and the cells its sheets claim; see :data:`MAX_UNPACKED`, :data:`MAX_PART`, :data:`MAX_RATIO` and
-:data:`MAX_CELLS`. A file beyond them is refused with a reason rather than parsed.
+and the span its sheets' cells cover, from their parsed structure (:mod:`xlcheck.prescan`, which
+holds the bounds). A file beyond them is refused with a reason rather than parsed.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cells import column_index, column_letter
+from .cells import column_letter
 from .labels import normalize
+from .prescan import (
+    MAX_CELLS,
+    MAX_ENTRIES,
+    MAX_PART,
+    MAX_RATIO,
+    MAX_SHARED_STRINGS,
+    MAX_SHEETS,
+    MAX_UNPACKED,
+    Package,
+    ScanError,
+    scan,
+)
+from .prescan import PASSWORD as _PASSWORD
+
+__all__ = ["MAX_CELLS", "MAX_COLS", "MAX_ENTRIES", "MAX_PART", "MAX_RATIO", "MAX_ROWS", "MAX_SHARED_STRINGS",
+           "MAX_SHEETS", "MAX_UNPACKED", "Formula", "ReadError", "Sheet", "Workbook", "read_workbook"]
 
 #: Cells beyond this many rows or columns of a sheet are not read: a report fits in a few hundred rows,
 #: and a sheet claiming a million rows must not cost a million rows of memory.
 MAX_ROWS = 2000
 MAX_COLS = 60
 
-#: A zip package (.xlsx/.xlsm/.ods) whose members unpack to more than this in total is refused.
-MAX_UNPACKED = 200 * 1024 * 1024
-#: ... and so is one with a single worksheet (or content) part larger than this: calamine parses a
-#: sheet part whole, ~30 ms and ~2 MB of memory per MB of XML, whatever ``nrows`` asks for.
-MAX_PART = 32 * 1024 * 1024
-#: ... and one with a member compressed more than this many times over (when it unpacks to > 10 MB).
-MAX_RATIO = 100
-_RATIO_FLOOR = 10 * 1024 * 1024
-#: A sheet whose cells span more than this many cells (rows × columns from A1) is refused: calamine
-#: allocates the whole span (32 bytes a cell), so two cells at A1 and XFD1048576 would ask for 550 GB.
-MAX_CELLS = 4_000_000
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 
@@ -129,7 +131,6 @@ _CFB = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _UNREADABLE = "没有读取该文件的权限，或文件正被其他程序独占 (permission denied)"
-_PASSWORD = "工作簿设有打开密码，请在 Excel 或 WPS 中去掉密码后再校验 (password-protected)"
 
 
 def _sniff(name: str, base: str) -> str:
@@ -190,102 +191,6 @@ def _check_cfb(name: str, base: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# Bounds of a zip package, checked before calamine parses it
-
-
-# a reference at row 1000 or more, or past column Z: below that a sheet spans at most 999 × 26 cells,
-# so only these sheets need their span worked out (a literal prefix keeps the search at ~3 µs per KB)
-_BIG_REF = re.compile(rb'r="(?:[A-Z]{2}|[A-Z]?\d{4})')
-# a formula element closed with no value after it, or with an empty one, before its cell ends
-_UNCACHED = re.compile(rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)\s*"
-                       rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>")
-_REF = re.compile(rb'<(?:\w+:)?(c|row)\b[^>]*?\sr="([A-Z]*)(\d+)"')
-
-
-@dataclass
-class _Package:
-    """What the pre-scan of a zip learnt: the worksheet parts that hold formulas without results."""
-
-    kind: str
-    formula_parts: dict[str, bytes] = field(default_factory=dict)
-
-
-def _scan_zip(name: str, base: str, suffix: str) -> _Package:
-    try:
-        archive = zipfile.ZipFile(name)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ReadError(f"{base}：文件已损坏，不是完整的工作簿（可能下载或复制未完成） (damaged zip: {exc})") from None
-    with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
-        names = {i.filename for i in infos}
-        if any(i.flag_bits & 0x1 for i in infos):
-            raise ReadError(f"{base}：{_PASSWORD}")
-        total = sum(i.file_size for i in infos)
-        if total > MAX_UNPACKED:
-            raise ReadError(f"{base}：解压后达 {total // 2**20} MB，超过 {MAX_UNPACKED // 2**20} MB 上限，"
-                            f"不像是一份年度报告，可能是恶意的压缩炸弹 (unpacks to {total // 2**20} MB, "
-                            f"above the {MAX_UNPACKED // 2**20} MB bound)")
-        for info in infos:
-            ratio = info.file_size / max(info.compress_size, 1)
-            if info.file_size > _RATIO_FLOOR and ratio > MAX_RATIO:
-                raise ReadError(f"{base}：其中 {info.filename} 的压缩比高达 {ratio:.0f} 倍，可能是恶意的压缩炸弹，"
-                                f"已拒绝读取 (compression ratio {ratio:.0f} above {MAX_RATIO}: a zip bomb)")
-        if "mimetype" in names and "content.xml" in names:
-            kind, sheet_parts = "ods", ["content.xml"]
-        elif "xl/workbook.bin" in names:
-            kind, sheet_parts = "xlsb", []
-        elif "[Content_Types].xml" in names:
-            kind = "xlsx"
-            sheet_parts = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
-        else:
-            raise ReadError(f"{base}：是 ZIP 压缩包，但不是 Excel 工作簿 (a zip archive, not a workbook)")
-        package = _Package(kind)
-        for part in sheet_parts:
-            info = archive.getinfo(part)
-            if info.file_size > MAX_PART:
-                raise ReadError(f"{base}：{part} 解压后 {info.file_size // 2**20} MB，超过单个工作表 "
-                                f"{MAX_PART // 2**20} MB 的上限，年度报告不会这么大 (a sheet of "
-                                f"{info.file_size // 2**20} MB, above the {MAX_PART // 2**20} MB bound)")
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-                raise ReadError(f"{base}：文件已损坏，{part} 无法解压 (damaged part {part}: {exc})") from None
-            if b"<!ENTITY" in data:
-                raise ReadError(f"{base}：{part} 含有 XML 实体声明（DOCTYPE/ENTITY），Excel 不会写出这种文件，"
-                                f"可能是恶意文件，已拒绝读取 (XML entity declarations are refused)")
-            if kind == "ods":
-                _check_ods_password(archive, base)
-                continue
-            _check_span(data, base, part)
-            # Only a formula saved without its result needs computing: one with a <v> is read as it is.
-            if b"f>" in data and _UNCACHED.search(data):
-                package.formula_parts[part] = data
-    return package
-
-
-def _check_ods_password(archive: zipfile.ZipFile, base: str) -> None:
-    try:
-        manifest = archive.read("META-INF/manifest.xml")
-    except (KeyError, zipfile.BadZipFile, zlib.error):
-        return
-    if b"encryption-data" in manifest:
-        raise ReadError(f"{base}：{_PASSWORD}")
-
-
-def _check_span(data: bytes, base: str, part: str) -> None:
-    if not _BIG_REF.search(data):
-        return
-    rows = cols = 1
-    for tag, letters, number in _REF.findall(data):
-        rows = max(rows, int(number))
-        if tag == b"c" and letters:
-            cols = max(cols, column_index(letters.decode()) + 1)
-    if rows * cols > MAX_CELLS:
-        raise ReadError(f"{base}：{part} 的单元格分布在 {rows} 行 × {cols} 列的范围里，超过 {MAX_CELLS} 个单元格的"
-                        f"上限，已拒绝读取 (cells span {rows} x {cols}, above the bound of {MAX_CELLS} cells)")
-
-
-# ------------------------------------------------------------------------------------------------
 # Reading
 
 
@@ -306,12 +211,15 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
     if suffix not in SUPPORTED_SUFFIXES:
         raise ReadError(f"{base}：不支持的文件类型，请使用 .xlsx、.xlsm、.xls、.xlsb 或 .ods (unsupported file type)")
     magic = _sniff(name, base)
-    package: _Package | None = None
+    package: Package | None = None
     if magic == "cfb":
         _check_cfb(name, base)
         kind = "xls"  # a legacy workbook, whatever its extension says
     else:
-        package = _scan_zip(name, base, suffix)
+        try:
+            package = scan(name)
+        except ScanError as exc:
+            raise ReadError(f"{base}：{exc}") from None
         kind = package.kind
     try:
         if kind == _SUFFIX_KIND.get(suffix, kind):
@@ -343,10 +251,10 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
     finally:
         book.close()
     workbook = Workbook(name, sheets, kind)
-    if package is not None and package.formula_parts:
+    if package is not None and package.formulas:
         from .formulas import fill_uncached
 
-        fill_uncached(name, workbook, package.formula_parts)
+        fill_uncached(workbook, package.formulas)
     return workbook
 
 
