@@ -402,3 +402,46 @@ def test_a_formula_too_large_to_compute_is_a_finding_not_a_crash(tmp_path: Path)
     assert report.error is None
     flagged = {f.cells[0] for f in report.findings if f.rule == "D1"}
     assert {cells["t3.public.natural"], cells["t3.public.legal"]} <= flagged
+
+
+# ---------------------------------------------------------------------------------------- deep formulas
+
+
+@pytest.mark.parametrize("formula", [
+    "=" + "(" * 1000 + "1" + ")" * 1000,  # nested a thousand deep: computed
+    "=" + "-" * 50000 + "1",  # longer than Excel allows: refused with the reason
+])
+def test_deep_and_long_formulas_are_a_finding_on_their_cell(tmp_path: Path, formula: str) -> None:
+    values = corpus.consistent_values("2021", 4)
+    path = tmp_path / "deep.xlsx"
+    key = "t3.public.natural"
+    cells = corpus.write_report(path, "2021", values, year=2022, raw={key: formula})
+    report = xlcheck.check(path)
+    assert report.error is None, report.error
+    on_cell = [f for f in report.findings if cells[key] in f.cells]
+    if formula.startswith("=("):
+        assert all(f.rule != "D1" for f in on_cell)  # 1 was computed
+    else:
+        assert [f.rule for f in on_cell] == ["D1"] and "8192" in on_cell[0].message
+    assert report.format == "2021"  # the rest of the workbook was checked
+
+
+def test_a_long_chain_of_formula_cells_is_computed_without_recursion() -> None:
+    # A1 = B1 + 1, B1 = A2 + 1, A2 = B2 + 1, ... : a chain of 3998 cells, none a RecursionError
+    rows: list[list[object]] = [[Formula(f"=B{r + 1}+1"), Formula(f"=A{r + 2}+1")] for r in range(1999)] + [[1.0]]
+    book, sheet = _grid_book(rows)
+    assert evaluate("=A1", sheet, book) == 3999.0
+
+
+def test_a_damaged_local_header_is_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "report.xlsx"
+    corpus.write_report(path, "2021", corpus.consistent_values("2021", 5), year=2022)
+    data = bytearray(path.read_bytes())
+    # the end record's offset of the central directory, moved past where it is: every local header
+    # offset the zip reader works out from it is negative (EINVAL on seek)
+    end = data.rfind(b"PK\x05\x06")
+    offset = int.from_bytes(data[end + 16:end + 20], "little")
+    data[end + 16:end + 20] = (offset + 0x100000).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    report = xlcheck.check(path)
+    assert report.error is not None and "damaged" in report.error and "internal" not in report.error
