@@ -265,3 +265,36 @@ def test_fields_of_a_set_are_checked() -> None:
     bad = plugin("bad", xlcheck_rulesets=lambda: [RuleSet("x", "x", extends="national",
                                                           fields=(LabeledField("", "标签"),))])
     assert "key 和 label 应为非空字符串" in problems_of(bad)["bad"][0]
+
+
+# ── the fixture plugin authors assert with ───────────────────────────────────────────────────────
+def test_the_clean_load_fixture_passes_a_good_plugin_and_lists_every_problem_of_a_bad_one(
+        xlcheck_loads_cleanly: Any) -> None:
+    good = plugin("good", xlcheck_overlays=lambda: [Overlay("national", (Rule("GOOD-1", Severity.ERROR, "x",
+                                                                                CARRY),))])
+    (info,) = xlcheck_loads_cleanly(good)
+    assert info.name == "good" and not info.failed
+    bad = plugin("bad", xlcheck_overlays=lambda: [Overlay("national", (
+        Rule("BAD-1", Severity.ERROR, "x", {"values": {"xl_compar": {}}}),
+        Rule("BAD-2", Severity.ERROR, "x", {"values": {"xl_values": {"check": "blank", "fields": ["t3.x"]}}}),
+    ), overrides={"D9": {"enabled": False}})])
+    with pytest.raises(AssertionError) as caught:
+        xlcheck_loads_cleanly(bad)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "plugin does not load cleanly (xlcheck plugins --check):"
+    assert [line.split("：")[0] for line in lines[1:]] == [
+        "  错误  Overlay（目标 national）的规则 BAD-1", "  错误  Overlay（目标 national）的规则 BAD-2",
+        "  错误  Overlay（目标 national）"]
+    empty = types.SimpleNamespace(__name__="empty", xlcheck_overlays=lambda: [])  # no @hookimpl anywhere
+    with pytest.raises(AssertionError, match=r"没有用 @xlcheck\.hookimpl 装饰"):
+        xlcheck_loads_cleanly(empty)
+    with pytest.raises(AssertionError, match="没有提供任何内容"):
+        xlcheck_loads_cleanly(types.SimpleNamespace(__name__="nothing"))
+
+
+def test_a_plugin_passed_again_after_its_entry_point_failed_is_not_loaded_twice(broken_site: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(broken_site)}
+    code = ("import xlcheck_broken.dup_ids as m; from xlcheck.plugins import load; "
+            "print([i.name for i in load(extra=[m]).plugins if i.failed])")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert proc.stdout.count("dup_ids") == 1

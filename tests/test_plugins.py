@@ -260,7 +260,7 @@ def test_the_example_plugins_own_tests_pass(installed_example: Path) -> None:
                            str(EXAMPLE), str(EXAMPLE / "tests")], capture_output=True, text=True, env=env,
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 passed" in proc.stdout
+    assert "4 passed" in proc.stdout
 
 
 # ── the guide documents every hook and everything the hooks return ───────────────────────────────

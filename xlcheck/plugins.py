@@ -46,6 +46,8 @@ class PluginInfo:
     error: str = ""
     #: every mistake found in the plugin when it loaded (errors made it skipped; warnings did not)
     problems: list[Problem] = field(default_factory=list)
+    #: the plugin object (module), once imported
+    plugin: object = field(default=None, repr=False, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -151,7 +153,7 @@ def load(*, autoload: bool | None = None, blocked: Iterable[str] = (), modules: 
             info = PluginInfo(module, source="命令行 -p (command line)")
             _load_and_register(pm, infos, functools.partial(importlib.import_module, module), module, info)
     for plugin in extra:
-        if pm.is_registered(plugin):  # already loaded through its entry point
+        if _known(infos, plugin):  # already loaded (or skipped) through its entry point
             continue
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         _register(pm, infos, plugin, name, PluginInfo(name, source="测试 (registered in code)"))
@@ -173,9 +175,13 @@ def _load_and_register(pm: pluggy.PluginManager, infos: list[PluginInfo], loader
         info.fail(f"无法导入 (failed to import): {type(exc).__name__}: {exc}")
         infos.append(info)
         return
-    if pm.is_registered(plugin):  # -p naming a plugin its entry point already loaded
+    if _known(infos, plugin):  # -p naming a plugin its entry point already loaded (or skipped)
         return
     _register(pm, infos, plugin, name, info)
+
+
+def _known(infos: list[PluginInfo], plugin: object) -> bool:
+    return any(info.plugin is plugin for info in infos)
 
 
 _HOOKS = tuple(name for name in vars(hookspecs) if name.startswith("xlcheck_"))
@@ -186,6 +192,7 @@ def _register(pm: pluggy.PluginManager, infos: list[PluginInfo], plugin: object,
               info: PluginInfo) -> None:
     if not info.version:
         info.version = str(getattr(plugin, "__version__", ""))
+    info.plugin = plugin
     infos.append(info)
     info.problems.extend(plugin_problems(name, plugin, _HOOKS, _MARKER))
     try:

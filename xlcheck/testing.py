@@ -14,6 +14,14 @@ installed) with two fixtures:
     ``run(path, *, plugins=(), rules="national", year=None, blocked=())`` checks a workbook with the
     installed plugins plus ``plugins`` (modules or objects with ``@hookimpl`` functions) registered for
     this call only, less the installed plugins named in ``blocked``, and returns the ``Report``.
+
+``xlcheck_loads_cleanly``
+    ``assert_clean(*plugins, blocked=())`` loads the installed plugins plus ``plugins`` and fails the
+    test, listing every problem as ``xlcheck plugins --check`` prints it, unless each of ``plugins``
+    loads with no error and no warning and contributes something; returns their ``PluginInfo``s.
+
+This module needs pytest (the fixtures); ``write_report``, ``check_with`` and ``assert_loads_cleanly``
+are the same without it, for other test runners.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import pytest
 
 from .check import check
 from .findings import Report
-from .plugins import Registry, load
+from .plugins import PluginInfo, Registry, load
 from .template import build_template
 
 
@@ -65,6 +73,23 @@ def check_with(path: str | os.PathLike[str], *, plugins: Sequence[object] = (), 
     return check(path, rules=rules, year=year, registry=load(extra=plugins, blocked=blocked))
 
 
+def assert_loads_cleanly(*plugins: object, blocked: Sequence[str] = ()) -> list[PluginInfo]:
+    """Load the installed plugins plus ``plugins``; raise AssertionError listing every problem unless
+    each of ``plugins`` loads with no error and no warning and contributes something."""
+    registry = load(extra=plugins, blocked=blocked)
+    infos, complaints = [], []
+    for plugin in plugins:
+        info = next(i for i in registry.plugins if i.plugin is plugin)
+        infos.append(info)
+        complaints += [f"  {'错误' if p.severity == 'error' else '警告'}  {p}" for p in info.problems]
+        if not info.problems and not info.contributes:
+            complaints.append(f"  错误  插件 {info.name} 没有提供任何内容：没有带 @hookimpl 的钩子 "
+                              "(contributes nothing)")
+    if complaints:
+        raise AssertionError("plugin does not load cleanly (xlcheck plugins --check):\n" + "\n".join(complaints))
+    return infos
+
+
 @pytest.fixture
 def xlcheck_workbook(tmp_path: Path) -> Callable[..., Path]:
     def make(values: Mapping[str, Any] | None = None, *, name: str = "report.xlsx", **options: Any) -> Path:
@@ -78,3 +103,8 @@ def xlcheck_workbook(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def xlcheck_check() -> Callable[..., Report]:
     return check_with
+
+
+@pytest.fixture
+def xlcheck_loads_cleanly() -> Callable[..., list[PluginInfo]]:
+    return assert_loads_cleanly

@@ -3,6 +3,12 @@
 import xlcheck_example
 
 
+def test_the_plugin_loads_cleanly(xlcheck_loads_cleanly):
+    # no mistake xlcheck finds when plugins load: ids, overrides, schemas, field keys all as intended
+    (info,) = xlcheck_loads_cleanly(xlcheck_example)
+    assert "补充规则集 national" in info.contributes
+
+
 def rules_hit(report, rule):
     return [f for f in report.findings if f.rule == rule]
 
