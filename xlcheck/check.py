@@ -16,6 +16,9 @@ from .rules import run_rule
 
 DEFAULT_RULESET = "national"
 
+#: cover fields the core reads itself, when a rule set declares them (``xlcheck fields`` says so)
+CORE_COVER_FIELDS = {"unit_name": "xlcheck 读作报告的单位（Report.unit，汇总表的“单位名称”）"}
+
 
 def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: int | None = None,
           registry: Registry | None = None) -> Report:
@@ -54,7 +57,7 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
         return report
     report.format = located.layout.format
     report.year = year or located.year
-    report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit
+    report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit  # see CORE_COVER_FIELDS
     document = build_document(located, registry.layouts, report.year, fields)
     order = {sheet.name: i for i, sheet in enumerate(book.sheets)}
     for rule in compiled:

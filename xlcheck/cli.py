@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
                               "有任何问题时退出码为 1，供插件作者的 CI 使用 "
                               "(print every problem of every plugin; exit 1 if there is any)")
 
+    fields = sub.add_parser("fields", help="列出字段 (list field keys)", parents=[plugin_opts],
+                            description="列出规则可以读取的每个字段：字段键、报告中的名称、类型（count 不小于 0 "
+                                        "的整数、signed 可为负的整数、amount 金额、text 文字），封面字段由哪个插件"
+                                        "声明。\n"
+                                        "Every field key a rule can read, with its label, kind and declaring plugin.")
+    fields.add_argument("--format", choices=("2019", "2021"), help="只列出一种表格格式的字段 (one table format only)")
+    fields.add_argument("--rules", metavar="NAME",
+                        help="只列出这个规则集读取的封面字段；默认列出所有规则集声明的封面字段 "
+                             "(cover fields of this rule set only; default: of every set)")
+
     template = sub.add_parser("template", help="生成空白标准模板 (write a blank template)", parents=[plugin_opts],
                               description="按官方格式生成空白标准工作簿；规则集要求封面信息时一并生成。")
     template.add_argument("format", choices=("2019", "2021"), help="表格格式 (table format)")
@@ -369,6 +379,23 @@ def _plugins_check(registry: Registry) -> int:
     return EXIT_OK
 
 
+def _fields(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .fieldref import field_reference
+    from .output import render_table
+
+    registry = _registry(args)
+    entries = field_reference(registry, args.format, args.rules)
+    if not entries:
+        raise UsageError("没有字段：提供表格格式的插件未加载 (no layouts loaded)")
+    every = {x.format for x in registry.layouts}
+    rows = [(e.key, e.label, e.kind, "全部" if set(e.formats) == every else "、".join(e.formats), e.source)
+            for e in entries]
+    scope = f"{args.format} 版" if args.format else "全部格式"
+    render_table(("字段", "名称", "类型", "格式", "来源"), rows, sys.stdout, flex=1,
+                 title=f"字段 (field keys)：{scope}" + (f"，规则集 {args.rules}" if args.rules else ""))
+    return EXIT_OK
+
+
 def _template(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .template import build_template
 
@@ -410,8 +437,8 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return run(args, parser)
 
 
-_COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "template": _template, "clean": _clean,
-             "excel": _excel, "serve": _serve}
+_COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "fields": _fields, "template": _template,
+             "clean": _clean, "excel": _excel, "serve": _serve}
 
 if __name__ == "__main__":
     sys.exit(main())
