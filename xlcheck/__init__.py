@@ -29,7 +29,7 @@ def __getattr__(name: str) -> Any:
     if name == "annotate":
         from .annotated_copy import annotate as fn
         return fn
-    if name == "main":  # the Excel add-in xlcheck.xlam runs RunPython "import xlcheck;xlcheck.main()"
+    if name == "main":  # the first version's Excel add-in runs RunPython "import xlcheck;xlcheck.main()"
         from .excel import check_main
         return check_main
     raise AttributeError(name)

@@ -1,21 +1,23 @@
-"""Building the xlcheck Excel add-ins from xlwings' own ribbon add-in template.
+"""Building the xlcheck Excel add-in: one ``xlcheck.xlam`` with a VBA project of its own.
 
-The template (``quickstart_addin_ribbon.xlam`` inside the installed xlwings package) carries the
-VBA that runs Python: the ``xlwings`` module's ``RunPython`` and one ribbon callback,
-``RibbonMyAddin.RunMain``, which runs ``RunPython "import <M>;<M>.main()"`` where ``<M>`` is the
-add-in's own file name without its extension. That callback is the only macro in the template with
-the signature a ribbon button calls (``control As IRibbonControl``), and it ignores which button
-was pressed. The VBA project is not edited here, so each action gets an add-in file of its own
-whose name is the Python module to run, and both put their button on one shared ribbon tab
-(``idQ`` in a common namespace):
+The add-in is made from xlwings' ribbon add-in template (``quickstart_addin_ribbon.xlam`` inside
+the installed xlwings package), which supplies the workbook shell, the ``xlwings`` VBA module (its
+``RunPython`` starts Python and reads the settings sheet) and the ``Dictionary`` class it needs on
+macOS. The template's own ribbon macro (``RibbonMyAddin.RunMain``, which runs ``<file name>.main()``
+for every button) is replaced by xlcheck's module :data:`RIBBON_MODULE`, whose callbacks each run
+their own Python entry point:
 
-* ``xlcheck.xlam``        -> ``import xlcheck;xlcheck.main()``             : 校验当前工作簿
-* ``xlcheck.excel.xlam``  -> ``import xlcheck.excel;xlcheck.excel.main()`` : 清除标记
+* 校验当前工作簿 -> ``XlcheckRibbon.CheckWorkbook`` -> ``xlcheck.excel.check('<rule set>')``
+* 清除标记       -> ``XlcheckRibbon.ClearMarks``    -> ``xlcheck.excel.clear()``
+* 规则集 drop-down -> ``XlcheckRibbon.RulesChanged`` / ``RulesSelected`` (the choice is kept per user
+  with VBA's ``SaveSetting``, so it holds wherever the add-in file is installed)
 
-The rule set is a setting, not a drop-down (a drop-down needs a callback the template lacks): the
-key ``XLCHECK_RULES`` on the add-in's config sheet, which the template's VBA reads too (for
-``INTERPRETER_WIN``/``INTERPRETER_MAC``) once the sheet is renamed from ``_myaddin.conf`` to
-``myaddin.conf``. The ribbon shows the chosen rule set as a label.
+The VBA project is named :data:`PROJECT_NAME`, not the template's ``MyAddin``, so neither its
+callbacks nor its settings sheet (``xlcheck.conf``) can be confused with another xlwings add-in's.
+The module is written source-only (see :mod:`xlcheck.excel.ovba`); Excel compiles it on first load.
+Before Python is started the VBA checks what Python cannot report itself (Protected View, sheet and
+workbook protection, a missing interpreter, a security policy that blocks starting processes) and
+says so in Chinese.
 
 Nothing here imports xlwings: the template and licence are found through package metadata, so the
 add-in can be built on a machine without Excel (CI included).
@@ -27,76 +29,60 @@ import importlib.util
 import io
 import os
 import re
-import struct
 import sys
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from . import ovba
+
 __all__ = [
-    "ADDINS",
-    "CHECK_ADDIN",
-    "CLEAR_ADDIN",
+    "ADDIN_FILE",
+    "CALLBACKS",
+    "CONF_SHEET",
+    "ENTRY_POINTS",
+    "LEGACY_FILES",
     "LICENSE_NAME",
+    "PROJECT_NAME",
+    "RIBBON_MODULE",
     "RULES_KEY",
     "AddinError",
     "build_addin",
+    "python_settings",
     "read_setting",
     "template_path",
-    "vba_modules",
 ]
 
 TEMPLATE_NAME = "quickstart_addin_ribbon.xlam"
+ADDIN_FILE = "xlcheck.xlam"
+#: Files of the first version (one add-in per button); ``xlcheck excel install`` removes them.
+LEGACY_FILES = ("xlcheck.excel.xlam",)
 LICENSE_NAME = "xlwings-LICENSE.txt"
+#: The VBA project's name, and xlwings' PROJECT_NAME: the settings sheet is ``xlcheck.conf``.
+PROJECT_NAME = "xlcheck"
+CONF_SHEET = f"{PROJECT_NAME}.conf"
+RIBBON_MODULE = "XlcheckRibbon"
 RULES_KEY = "XLCHECK_RULES"
-#: The macro the template's ribbon calls, as ``Module.Sub``.
-RIBBON_MACRO = "RibbonMyAddin.RunMain"
-#: Shared ribbon namespace: both add-ins add to the same tab and group through it.
-RIBBON_NS = "xlcheck.ribbon"
-_RULES_TIP = "更换规则集：在命令行运行 xlcheck excel install --rules 规则集名称，然后重启 Excel。"
+#: The template's ribbon module, which xlcheck's replaces.
+TEMPLATE_RIBBON_MODULE = "RibbonMyAddin"
+#: Ribbon control -> the ``Module.Sub`` its callback is.
+CALLBACKS = {
+    "check": f"{RIBBON_MODULE}.CheckWorkbook",
+    "clear": f"{RIBBON_MODULE}.ClearMarks",
+    "rules": f"{RIBBON_MODULE}.RulesChanged",
+    "rules-selected": f"{RIBBON_MODULE}.RulesSelected",
+}
+#: Button -> the Python statement its callback runs (``{rules}`` is the chosen rule set).
+ENTRY_POINTS = {
+    "check": "import xlcheck.excel;xlcheck.excel.check('{rules}')",
+    "clear": "import xlcheck.excel;xlcheck.excel.clear()",
+}
+#: xlwings' settings keys, spelt as its documentation spells them (its VBA upper-cases them).
+INTERPRETER_WIN, INTERPRETER_MAC = "Interpreter_Win", "Interpreter_Mac"
+CONDA_PATH, CONDA_ENV = "Conda Path", "Conda Env"
 
-
-@dataclass(frozen=True)
-class Addin:
-    """One add-in file: its name decides the Python module its button runs."""
-
-    file_name: str
-    button_id: str
-    label: str
-    screentip: str
-    supertip: str
-    image: str
-    title: str
-
-    @property
-    def module(self) -> str:
-        """What ``RibbonMyAddin.RunMain`` imports: the file name up to its last dot."""
-        return self.file_name.rsplit(".", 1)[0]
-
-
-CHECK_ADDIN = Addin(
-    file_name="xlcheck.xlam",
-    button_id="check",
-    label="校验当前工作簿",
-    screentip="校验当前工作簿",
-    supertip="按政府信息公开工作年度报告的规则校验当前工作簿，在有问题的单元格上标注颜色和批注，"
-             "并在最前面添加「校验结果」工作表。",
-    image="AcceptInvitation",
-    title="xlcheck 年报校验",
-)
-CLEAR_ADDIN = Addin(
-    file_name="xlcheck.excel.xlam",
-    button_id="clear",
-    label="清除标记",
-    screentip="清除标记",
-    supertip="去掉 xlcheck 上次校验添加的填充颜色、批注和「校验结果」工作表，恢复单元格原来的颜色；"
-             "不影响您自己的批注和颜色。",
-    image="ClearFormats",
-    title="xlcheck 清除标记",
-)
-ADDINS = (CHECK_ADDIN, CLEAR_ADDIN)
+_RULE_NAME = re.compile(r"[\w.\-]+")
 
 
 class AddinError(Exception):
@@ -147,208 +133,331 @@ def license_text() -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading the VBA project: a compound file (MS-CFB) holding compressed module source (MS-OVBA)
+# Which Python the buttons start
 
 
-_FREE, _END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
+def _is_windows_path(path: str) -> bool:
+    return bool(re.match(r"^([A-Za-z]:[\\/]|\\\\)", path))
 
 
-def _cfb_streams(data: bytes) -> dict[str, bytes]:
-    """Every stream of a compound file as ``{"VBA/Module1": bytes}`` (storage path, ``/``-joined)."""
-    if data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ValueError("not a compound file")
-    sector_size = 1 << struct.unpack_from("<H", data, 0x1E)[0]
-    mini_size = 1 << struct.unpack_from("<H", data, 0x20)[0]
-    first_dir, = struct.unpack_from("<I", data, 0x30)
-    cutoff, first_minifat, n_minifat, first_difat, n_difat = struct.unpack_from("<IIIII", data, 0x38)
-
-    def sector(n: int) -> bytes:
-        start = (n + 1) * sector_size
-        return data[start:start + sector_size]
-
-    per = sector_size // 4
-    fat_sectors: list[int] = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (_FREE, _END_OF_CHAIN)]
-    difat, seen = first_difat, 0
-    while difat not in (_FREE, _END_OF_CHAIN) and seen < n_difat:
-        difat_entries = struct.unpack(f"<{per}I", sector(difat))
-        fat_sectors += [s for s in difat_entries[:-1] if s not in (_FREE, _END_OF_CHAIN)]
-        difat, seen = difat_entries[-1], seen + 1
-    fat: list[int] = []
-    for s in fat_sectors:
-        fat += struct.unpack(f"<{per}I", sector(s))
-
-    def chain(start: int, table: list[int]) -> Iterable[int]:
-        guard = 0
-        while start not in (_FREE, _END_OF_CHAIN) and start < len(table) and guard <= len(table):
-            yield start
-            start, guard = table[start], guard + 1
-
-    directory = b"".join(sector(s) for s in chain(first_dir, fat))
-    minifat_bytes = b"".join(sector(s) for s in chain(first_minifat, fat)) if n_minifat else b""
-    minifat = list(struct.unpack(f"<{len(minifat_bytes) // 4}I", minifat_bytes))
-    entries = []
-    for offset in range(0, len(directory) - 127, 128):
-        raw = directory[offset:offset + 128]
-        name_len, = struct.unpack_from("<H", raw, 64)
-        name = raw[:max(name_len - 2, 0)].decode("utf-16-le", "replace")
-        kind = raw[66]
-        left, right, child = struct.unpack_from("<III", raw, 68)
-        start, size = struct.unpack_from("<IQ", raw, 116)
-        entries.append((name, kind, left, right, child, start, size & 0xFFFFFFFF))
-    if not entries:
-        raise ValueError("empty directory")
-    root = entries[0]
-    ministream = b"".join(sector(s) for s in chain(root[5], fat))
-
-    def read(start: int, size: int) -> bytes:
-        if size < cutoff:
-            parts = [ministream[s * mini_size:(s + 1) * mini_size] for s in chain(start, minifat)]
-        else:
-            parts = [sector(s) for s in chain(start, fat)]
-        return b"".join(parts)[:size]
-
-    streams: dict[str, bytes] = {}
-    stack: list[tuple[int, str]] = [(root[4], "")]
-    visited: set[int] = set()
-    while stack:
-        index, prefix = stack.pop()
-        if index >= len(entries) or index in visited:
-            continue
-        visited.add(index)
-        name, kind, left, right, child, start, size = entries[index]
-        stack += [(left, prefix), (right, prefix)]
-        path = f"{prefix}{name}"
-        if kind == 1:  # storage
-            stack.append((child, path + "/"))
-        elif kind == 2:  # stream
-            streams[path] = read(start, size)
-    return streams
+def _conda(prefix: Path, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(Conda Path, Conda Env) when ``prefix`` is a conda environment, else None."""
+    if not (prefix / "conda-meta").is_dir():
+        return None
+    if (prefix / "condabin").is_dir():
+        return str(prefix), "base"
+    if prefix.parent.name.lower() == "envs" and (prefix.parent.parent / "condabin").is_dir():
+        return str(prefix.parent.parent), prefix.name
+    conda_exe = environ.get("CONDA_EXE", "")
+    if conda_exe:  # <base>\Scripts\conda.exe or <base>/bin/conda; an env outside <base>\envs goes by path
+        return str(Path(conda_exe).parent.parent), str(prefix)
+    return None
 
 
-def _decompress(data: bytes) -> bytes:
-    """MS-OVBA 2.4.1 decompression of a CompressedContainer."""
-    if not data or data[0] != 1:
-        raise ValueError("not a compressed container")
-    out = bytearray()
-    pos = 1
-    while pos + 2 <= len(data):
-        header, = struct.unpack_from("<H", data, pos)
-        chunk_end = min(pos + (header & 0x0FFF) + 3, len(data))
-        pos += 2
-        start = len(out)
-        if not header & 0x8000:
-            out += data[pos:pos + 4096]
-            pos += 4096
-            continue
-        while pos < chunk_end:
-            flags = data[pos]
-            pos += 1
-            for bit in range(8):
-                if pos >= chunk_end:
-                    break
-                if not flags >> bit & 1:
-                    out.append(data[pos])
-                    pos += 1
-                    continue
-                token, = struct.unpack_from("<H", data, pos)
-                pos += 2
-                bits = max((len(out) - start - 1).bit_length(), 4)
-                offset = (token >> (16 - bits)) + 1
-                length = (token & (0xFFFF >> bits)) + 3
-                for _ in range(length):
-                    out.append(out[-offset])
-    return bytes(out)
+def python_settings(python: str | None = None, *, conda_path: str | None = None, conda_env: str | None = None,
+                    platform: str | None = None, executable: str | None = None, prefix: str | None = None,
+                    environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """The settings that tell xlwings' RunPython which Python to start.
 
-
-def vba_modules(vba_project: bytes) -> dict[str, str]:
-    """The source of every module in a ``vbaProject.bin``: ``{module name: source text}``."""
-    streams = _cfb_streams(vba_project)
-    storage = next((p.rsplit("/", 1)[0] for p in streams if p.rsplit("/", 1)[-1] == "dir"), None)
-    if storage is None:
-        raise ValueError("no VBA dir stream")
-    directory = _decompress(streams[f"{storage}/dir"])
-    codepage, pos = 1252, 0
-    modules: list[list[object]] = []
-    while pos + 6 <= len(directory):
-        record, size = struct.unpack_from("<HI", directory, pos)
-        if record == 0x0009:  # PROJECTVERSION: its size field says 4 but 6 bytes follow
-            size = 6
-        body = directory[pos + 6:pos + 6 + size]
-        pos += 6 + size
-        if record == 0x0003:
-            codepage, = struct.unpack_from("<H", body)
-        elif record == 0x0019:  # MODULENAME
-            modules.append([body, None, 0])
-        elif record == 0x001A and modules:  # MODULESTREAMNAME
-            modules[-1][1] = body
-        elif record == 0x0031 and modules:  # MODULEOFFSET
-            modules[-1][2], = struct.unpack_from("<I", body)
-    encoding = f"cp{codepage}"
-    out: dict[str, str] = {}
-    for raw_name, raw_stream, offset in modules:
-        assert isinstance(raw_name, bytes) and isinstance(offset, int)
-        stream_name = (raw_stream if isinstance(raw_stream, bytes) else raw_name).decode(encoding, "replace")
-        stream = streams.get(f"{storage}/{stream_name}")
-        if stream is None:
-            continue
-        out[raw_name.decode(encoding, "replace")] = _decompress(stream[offset:]).decode(encoding, "replace")
-    return out
-
-
-@dataclass(frozen=True)
-class TemplateVba:
-    """What the template's VBA does that the add-in relies on."""
-
-    project_name: str
-    conf_sheet: str
-
-
-def inspect_template_vba(vba_project: bytes) -> TemplateVba:
-    """Check the template's ribbon macro still runs ``<add-in name>.main()``; raise AddinError if not."""
-    try:
-        modules = vba_modules(vba_project)
-    except (ValueError, struct.error, IndexError) as exc:
-        raise AddinError(f"无法读取加载项模板的 VBA 工程 (cannot read the template's VBA project: {exc})") from None
-    module, macro = RIBBON_MACRO.split(".")
-    ribbon = modules.get(module, "")
-    signature = re.search(rf"^\s*(Public\s+)?Sub\s+{macro}\s*\(\s*\w+\s+As\s+IRibbonControl\s*\)", ribbon, re.M | re.I)
-    runs_main = "ThisWorkbook.Name" in ribbon and re.search(r'RunPython\s+"import "\s*&\s*(\w+)\s*&\s*";"\s*&\s*\1'
-                                                           r'\s*&\s*"\.main\(\)"', ribbon)
-    if not signature or not runs_main:
+    Explicit ``conda_path``/``conda_env`` or ``python`` win. Otherwise the Python running this
+    build is written: on Windows a conda environment as ``Conda Path``/``Conda Env`` (xlwings must
+    activate it, or its DLLs are not found), any other as ``Interpreter_Win``; on macOS as
+    ``Interpreter_Mac``. Elsewhere there is no Excel, and no Python to write without ``--python``.
+    """
+    platform = sys.platform if platform is None else platform
+    executable = sys.executable if executable is None else executable
+    environ = os.environ if environ is None else environ
+    if conda_path or conda_env:
+        if not (conda_path and conda_env):
+            raise AddinError("--conda-path 和 --conda-env 要一起给出 (give both --conda-path and --conda-env)")
+        return [(CONDA_PATH, conda_path), (CONDA_ENV, conda_env)]
+    if python:
+        if _is_windows_path(python):
+            return [(INTERPRETER_WIN, python)]
+        if platform != "darwin":
+            raise AddinError(
+                f"{python} 不是 Windows 上的路径。macOS 上请在那台 Mac 上运行 xlcheck excel install："
+                "加载项要调用与那台 Mac 上的 xlwings 同一版本的脚本，在别的电脑上生成的不能用 "
+                "(a macOS add-in must be built on that Mac with xlcheck excel install)")
+        return [(INTERPRETER_MAC, python)]
+    if platform.startswith("win"):
+        conda = _conda(Path(prefix if prefix is not None else sys.prefix), environ)
+        if conda is not None:
+            return [(CONDA_PATH, conda[0]), (CONDA_ENV, conda[1])]
+        if executable:
+            return [(INTERPRETER_WIN, executable)]
+    elif platform == "darwin" and executable:
+        return [(INTERPRETER_MAC, executable)]
+    if not platform.startswith("win") and platform != "darwin":
         raise AddinError(
-            f"此版本 xlwings ({xlwings_version()}) 的加载项模板与 xlcheck 预期的不同：找不到宏 {RIBBON_MACRO} "
-            f"(the template no longer has the ribbon macro {RIBBON_MACRO} running <add-in name>.main())"
-        )
-    project = re.search(r'PROJECT_NAME\s+As\s+String\s*=\s*"([^"]+)"', modules.get("xlwings", ""))
-    name = project.group(1) if project else "xlwings"
-    return TemplateVba(project_name=name, conf_sheet=f"{name}.conf")
+            "这台电脑上没有 Excel，不知道按钮该调用哪个 Python：请用 --python 给出 Excel 所在的 Windows 电脑上 "
+            'python.exe 的完整路径，例如 --python "C:\\Program Files\\Python312\\python.exe"（Anaconda 用 '
+            "--conda-path 和 --conda-env） (no Excel here: give --python with the Windows path of python.exe)")
+    raise AddinError("找不到正在运行的 Python 解释器，请用 --python 指定 (cannot tell which Python is running; "
+                     "give --python)")
 
 
 # --------------------------------------------------------------------------------------------
-# Writing the add-ins
+# The VBA module
 
 
-def ribbon_xml(addin: Addin, rules: str) -> str:
-    """The ribbon of one add-in: its button on the shared xlcheck tab (and the rule set label)."""
-    button = (f'<button idQ="x:{addin.button_id}" label={quoteattr(addin.label)} size="large" '
-              f'imageMso="{addin.image}" onAction="{RIBBON_MACRO}" screentip={quoteattr(addin.screentip)} '
-              f"supertip={quoteattr(addin.supertip)}"
-              + (' insertBeforeQ="x:clear"' if addin is CHECK_ADDIN else "") + "/>")
-    setting = ""
-    if addin is CHECK_ADDIN:
-        setting = (f'<group idQ="x:settings" label="规则集">'
-                   f'<labelControl idQ="x:rules" label={quoteattr(f"规则集：{rules}")} '
-                   f'screentip={quoteattr("校验所用的规则集")} '
-                   f"supertip={quoteattr(_RULES_TIP)}/>"
-                   "</group>")
+def vba_text(text: str) -> str:
+    """A VBA expression for ``text`` that reads the same under every code page: ``U("6821 9A8C")``.
+
+    VBA source is stored in the project's code page (Western here), so Chinese cannot be written
+    in a string literal; each UTF-16 code unit is spelt in hex and ``U`` rebuilds the string.
+    """
+    units = text.encode("utf-16-le")
+    codes = [f"{units[i] | units[i + 1] << 8:X}" for i in range(0, len(units), 2)]
+    lines = [" ".join(codes[i:i + 40]) for i in range(0, len(codes), 40)] or [""]
+    return " & _\n        ".join(f'U("{line}")' for line in lines)
+
+
+#: What a clerk is told when the button cannot run; {1} is filled in by the VBA.
+MESSAGES = {
+    "ProtectedView": "这个工作簿是在“受保护的视图”中打开的（从网上或邮件中得到的文件，Excel 先以只读方式打开），"
+                     "xlcheck 不能读取和标注它。\n请先点击窗口上方黄色提示栏中的「启用编辑」，再点“校验当前工作簿”。",
+    "NoWorkbook": "没有打开的工作簿：请先打开要检查的年报工作簿，再点按钮。",
+    "Structure": "这个工作簿设置了“保护工作簿”（结构保护），xlcheck 不能添加或删除「校验结果」工作表。\n"
+                 "请在“审阅”选项卡中点“保护工作簿”取消保护后再试；如果不知道密码，请用命令行 xlcheck check 或"
+                 "单位的校验网页（xlcheck serve）另存一份标注副本，原文件不会被改动。",
+    "SheetProtected": "以下工作表设置了“保护工作表”，xlcheck 不能在上面标注或清除标记：{1}\n"
+                      "请在“审阅”选项卡中点“撤销工作表保护”后再试；如果不知道密码，请用命令行 xlcheck check 或"
+                      "单位的校验网页（xlcheck serve）另存一份标注副本，原文件不会被改动。",
+    "NoPython": "找不到加载项设置的 Python：{1}\n它可能已被卸载或移动。请在命令提示符中运行 xlcheck excel install "
+                "重新安装加载项，然后重启 Excel；单位电脑请联系信息技术人员。",
+    "NoConda": "找不到加载项设置的 Anaconda/Miniconda：{1}\n请在 Anaconda Prompt 中运行 xlcheck excel install "
+               "重新安装加载项，然后重启 Excel。",
+    "NoXlcheck": "加载项使用的 Python（{1}）中没有安装 xlcheck 或 xlwings。\n请在命令提示符中用同一个 Python 运行："
+                 "\n    \"{1}\" -m pip install xlcheck\n然后运行 xlcheck excel install，重启 Excel。",
+    "Blocked": "Excel 无法启动 Python：这台电脑的安全策略禁止 Office 启动其他程序（例如 Microsoft Defender 的"
+               "“阻止所有 Office 应用程序创建子进程”攻击面减少规则，或其他终端安全软件）。\n"
+               "请联系信息技术人员，为 Excel 启动 {1} 设置例外。\n"
+               "在此之前可以不用这个按钮：请单位管理员运行 xlcheck serve，在浏览器中打开校验网页上传工作簿，"
+               "或用命令行 xlcheck check。",
+    "Failed": "xlcheck 运行失败：{1}\n如果这台电脑的安全软件禁止 Office 启动其他程序，请联系信息技术人员为 Excel "
+              "设置例外，或改用单位的校验网页（xlcheck serve）。",
+}
+
+_VBA_RIBBON = r'''Attribute VB_Name = "{module}"
+Option Explicit
+' xlcheck's ribbon callbacks, written by "xlcheck excel addin". Each button runs its own Python
+' entry point through xlwings' RunPython. Chinese text is spelt as UTF-16 code units (see U) so this
+' module reads the same under every code page.
+
+Private Const RULE_SETS As String = "{rule_sets}"
+Private Const DEFAULT_RULES As String = "{default_rules}"
+Private Const BOX_TITLE As String = "xlcheck"
+Private pythonChecked As Boolean
+
+Public Sub CheckWorkbook(control As IRibbonControl)
+    RunXlcheck Replace("{check}", "{{rules}}", SelectedRules())
+End Sub
+
+Public Sub ClearMarks(control As IRibbonControl)
+    RunXlcheck "{clear}"
+End Sub
+
+Public Sub RulesChanged(control As IRibbonControl, id As String, index As Integer)
+    SaveSetting "xlcheck", "Ribbon", "Rules", Split(RULE_SETS, "|")(index)
+End Sub
+
+Public Sub RulesSelected(control As IRibbonControl, ByRef returnedVal)
+    Dim names() As String, i As Integer, chosen As String
+    names = Split(RULE_SETS, "|")
+    chosen = SelectedRules()
+    returnedVal = 0
+    For i = 0 To UBound(names)
+        If names(i) = chosen Then returnedVal = i
+    Next i
+End Sub
+
+Private Function SelectedRules() As String
+    ' The drop-down's choice, kept per user (registry on Windows, preferences on macOS).
+    Dim chosen As String
+    chosen = GetSetting("xlcheck", "Ribbon", "Rules", "")
+    If chosen = "" Or InStr("|" & RULE_SETS & "|", "|" & chosen & "|") = 0 Then chosen = DEFAULT_RULES
+    SelectedRules = chosen
+End Function
+
+Private Sub RunXlcheck(ByVal command As String)
+    Dim problem As String
+    On Error GoTo Failed
+    problem = WorkbookProblem()
+    If problem = "" Then problem = PythonProblem()
+    If problem <> "" Then
+        MsgBox problem, vbExclamation, BOX_TITLE
+        Exit Sub
+    End If
+    RunPython command
+    Exit Sub
+Failed:
+    MsgBox Replace(MsgFailed(), "{{1}}", Err.Description & " (" & Err.Number & ")"), vbCritical, BOX_TITLE
+End Sub
+
+Private Function WorkbookProblem() As String
+    ' What stops xlcheck before Python starts: in Protected View there is no ActiveWorkbook (the
+    ' template's macro failed there with run-time error 91), and protected sheets refuse marks.
+    Dim app As Object, pv As Object, wb As Workbook, sht As Worksheet, locked As String
+    Set app = Application
+    On Error Resume Next
+    Set pv = app.ActiveProtectedViewWindow
+    On Error GoTo 0
+    If Not pv Is Nothing Then
+        WorkbookProblem = MsgProtectedView()
+        Exit Function
+    End If
+    Set wb = ActiveWorkbook
+    If wb Is Nothing Then
+        WorkbookProblem = MsgNoWorkbook()
+        Exit Function
+    End If
+    If wb.ProtectStructure Then
+        WorkbookProblem = MsgStructure()
+        Exit Function
+    End If
+    For Each sht In wb.Worksheets
+        If sht.ProtectContents Then
+            If locked <> "" Then locked = locked & ChrW(&H3001)
+            locked = locked & ChrW(&H300C) & sht.Name & ChrW(&H300D)
+        End If
+    Next sht
+    If locked <> "" Then WorkbookProblem = Replace(MsgSheetProtected(), "{{1}}", locked)
+End Function
+
+Private Function PythonProblem() As String
+    ' Windows: the configured Python exists and can import xlcheck and xlwings (once per session).
+    ' Starting it also shows whether a security policy lets Office start processes at all.
+#If Mac Then
+    PythonProblem = ""
+#Else
+    Dim interpreter As String, condaPath As String, condaEnv As String, probe As String, code As Long
+    If pythonChecked Then Exit Function
+    interpreter = GetConfig("INTERPRETER_WIN", "")
+    If interpreter = "" Then interpreter = GetConfig("INTERPRETER", "python")
+    condaPath = GetConfig("CONDA PATH")
+    condaEnv = GetConfig("CONDA ENV")
+    If condaPath <> "" And condaEnv <> "" Then
+        If Not CreateObject("Scripting.FileSystemObject").FileExists(condaPath & "\condabin\conda.bat") Then
+            PythonProblem = Replace(MsgNoConda(), "{{1}}", condaPath)
+            Exit Function
+        End If
+        probe = "cmd.exe /S /C """"" & condaPath & "\condabin\conda.bat"" activate " & condaEnv & " && python {probe}"""
+        interpreter = condaEnv
+    ElseIf InStr(interpreter, "\") > 0 Then
+        If Not CreateObject("Scripting.FileSystemObject").FileExists(interpreter) Then
+            PythonProblem = Replace(MsgNoPython(), "{{1}}", interpreter)
+            Exit Function
+        End If
+        probe = """" & interpreter & """ {probe}"
+    Else
+        probe = "cmd.exe /C " & interpreter & " {probe}"
+    End If
+    On Error GoTo Blocked
+    code = CreateObject("WScript.Shell").Run(probe, 0, True)
+    On Error GoTo 0
+    If code = 9009 Then
+        PythonProblem = Replace(MsgNoPython(), "{{1}}", interpreter)
+    ElseIf code <> 0 Then
+        PythonProblem = Replace(MsgNoXlcheck(), "{{1}}", interpreter)
+    Else
+        pythonChecked = True
+    End If
+    Exit Function
+Blocked:
+    PythonProblem = Replace(MsgBlocked(), "{{1}}", interpreter) & vbLf & "(" & Err.Description & ")"
+#End If
+End Function
+
+Private Function U(ByVal codes As String) As String
+    Dim parts() As String, i As Long, s As String
+    parts = Split(codes, " ")
+    For i = 0 To UBound(parts)
+        If parts(i) <> "" Then s = s & ChrW(CLng("&H" & parts(i)))
+    Next i
+    U = s
+End Function
+'''
+
+#: the probe: the interpreter can import what the buttons need (VBA-escaped quotes)
+_PROBE = '-c ""import xlcheck.excel, xlwings""'
+
+
+def ribbon_module(rule_sets: Sequence[str], default_rules: str) -> str:
+    """The source of :data:`RIBBON_MODULE`: the callbacks, the checks before Python starts, the messages."""
+    for name in (*rule_sets, default_rules):
+        if not _RULE_NAME.fullmatch(name):
+            raise AddinError(f"规则集名称无效：{name!r} (invalid rule set name)")
+    code = _VBA_RIBBON.format(module=RIBBON_MODULE, rule_sets="|".join(rule_sets), default_rules=default_rules,
+                              check=ENTRY_POINTS["check"],
+                              clear=ENTRY_POINTS["clear"], probe=_PROBE)
+    functions = "".join(f"\nPrivate Function Msg{key}() As String\n    Msg{key} = {vba_text(text)}\nEnd Function\n"
+                        for key, text in MESSAGES.items())
+    return code + functions
+
+
+# --------------------------------------------------------------------------------------------
+# Writing the add-in
+
+
+_CHECK_TIP = ("按政府信息公开工作年度报告的规则校验当前工作簿：有问题的单元格标上颜色（条件格式）和批注，"
+              "并在最前面添加「校验结果」工作表。与命令行 xlcheck check 写出的标注副本完全相同。")
+_CLEAR_TIP = ("删除 xlcheck 添加的条件格式、批注和「校验结果」工作表（也能清除命令行标注副本中的标记）；"
+              "您自己的颜色、条件格式和批注不受影响。")
+_RULES_TIP = "校验时使用的规则集。选择会保存在本机，下次打开 Excel 仍然有效。"
+
+
+def _short_title(title: str) -> str:
+    return re.split(r"[（(]", title, maxsplit=1)[0].strip() or title
+
+
+def ribbon_xml(rule_sets: Sequence[tuple[str, str]]) -> str:
+    """The add-in's ribbon: the xlcheck tab with both buttons and the rule-set drop-down."""
+    items = "".join(f'<item id="xlcheckRules{i}" label={quoteattr(f"{_short_title(title)}（{name}）")}/>'
+                    for i, (name, title) in enumerate(rule_sets, 1))
     return (
-        '<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui" '
-        f'xmlns:x="{RIBBON_NS}">'
-        "<ribbon><tabs>"
-        '<tab idQ="x:xlcheckTab" label="xlcheck">'
-        f'<group idQ="x:checkGroup" label="年报校验">{button}</group>{setting}'
+        '<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui">'
+        '<ribbon><tabs><tab id="xlcheckTab" label="xlcheck">'
+        '<group id="xlcheckGroup" label="年报校验">'
+        f'<button id="xlcheckCheck" label="校验当前工作簿" size="large" imageMso="AcceptInvitation" '
+        f'onAction="{CALLBACKS["check"]}" screentip="校验当前工作簿" supertip={quoteattr(_CHECK_TIP)}/>'
+        f'<button id="xlcheckClear" label="清除标记" size="large" imageMso="ClearFormats" '
+        f'onAction="{CALLBACKS["clear"]}" screentip="清除标记" supertip={quoteattr(_CLEAR_TIP)}/>'
+        "</group>"
+        '<group id="xlcheckSettings" label="规则集">'
+        f'<dropDown id="xlcheckRules" label="规则集" sizeString="全国基线（national）WW" '
+        f'onAction="{CALLBACKS["rules"]}" getSelectedItemIndex="{CALLBACKS["rules-selected"]}" '
+        f"screentip=\"校验所用的规则集\" supertip={quoteattr(_RULES_TIP)}>{items}</dropDown>"
+        "</group>"
         "</tab></tabs></ribbon></customUI>"
     )
+
+
+def _vba_project(template_vba: bytes, rule_sets: Sequence[str], default_rules: str) -> bytes:
+    """The template's project renamed :data:`PROJECT_NAME`, its ribbon module replaced by xlcheck's."""
+    try:
+        project = ovba.read_project(template_vba)
+    except ValueError as exc:
+        raise AddinError(f"无法读取加载项模板的 VBA 工程 (cannot read the template's VBA project: {exc})") from None
+    names = [m.name for m in project.modules]
+    if "xlwings" not in names or TEMPLATE_RIBBON_MODULE not in names:
+        raise AddinError(f"此版本 xlwings ({xlwings_version()}) 的加载项模板与 xlcheck 预期的不同：没有 xlwings 或 "
+                         f"{TEMPLATE_RIBBON_MODULE} 模块 (unexpected template VBA modules: {names})")
+    xlwings_module = project.module("xlwings")
+    source, count = re.subn(r'(Public\s+Const\s+PROJECT_NAME\s+As\s+String\s*=\s*)"[^"]*"',
+                            rf'\g<1>"{PROJECT_NAME}"', xlwings_module.source)
+    if count != 1 or "Function RunPython(" not in source:
+        raise AddinError(f"此版本 xlwings ({xlwings_version()}) 的 VBA 模块与 xlcheck 预期的不同 "
+                         "(the template's xlwings module has no PROJECT_NAME or RunPython)")
+    modules = []
+    for module in project.modules:
+        if module.name == TEMPLATE_RIBBON_MODULE:
+            modules.append(ovba.Module(RIBBON_MODULE, ribbon_module(rule_sets, default_rules)))
+        elif module is xlwings_module:
+            modules.append(ovba.Module(module.name, source, module.kind, module.docstring))
+        else:
+            modules.append(module)
+    return ovba.write_project(ovba.with_modules(project, PROJECT_NAME, modules))
 
 
 def _conf_sheet_xml(original: bytes, settings: list[tuple[str, str]]) -> bytes:
@@ -359,7 +468,7 @@ def _conf_sheet_xml(original: bytes, settings: list[tuple[str, str]]) -> bytes:
         for i, (key, value) in enumerate(settings, 1)
     )
     text = original.decode("utf-8")
-    text, count = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", f"<sheetData>{rows}</sheetData>",
+    text, count = re.subn(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", lambda _: f"<sheetData>{rows}</sheetData>",
                           text, count=1, flags=re.S)
     if not count:
         raise AddinError("加载项模板的配置表格式不同 (the template's config sheet has no sheetData)")
@@ -368,16 +477,16 @@ def _conf_sheet_xml(original: bytes, settings: list[tuple[str, str]]) -> bytes:
 
 
 def _rename_conf_sheet(workbook: bytes, conf_sheet: str) -> tuple[bytes, str]:
-    """Activate the config sheet (``_myaddin.conf`` -> ``myaddin.conf``); return its r:id."""
+    """Give the template's one sheet (``_myaddin.conf``) the name xlwings' VBA reads; return its r:id."""
     text = workbook.decode("utf-8")
-    match = re.search(r'<sheet\b[^>]*\bname="_?' + re.escape(conf_sheet) + r'"[^>]*/>', text)
-    if match is None:
-        raise AddinError(f"加载项模板中没有配置表 {conf_sheet} (the template has no {conf_sheet} sheet)")
-    element = re.sub(r'\bname="[^"]*"', f'name="{conf_sheet}"', match.group(0))
+    sheets = re.findall(r"<sheet\b[^>]*/>", text)
+    if len(sheets) != 1 or not re.search(r'\bname="_?myaddin\.conf"', sheets[0]):
+        raise AddinError("加载项模板中的配置表与 xlcheck 预期的不同 (the template has no _myaddin.conf sheet)")
+    element = re.sub(r'\bname="[^"]*"', f'name="{conf_sheet}"', sheets[0])
     rid = re.search(r'\br:id="([^"]+)"', element)
     if rid is None:
         raise AddinError("加载项模板的 workbook.xml 格式不同 (unexpected workbook.xml)")
-    return (text[:match.start()] + element + text[match.end():]).encode("utf-8"), rid.group(1)
+    return text.replace(sheets[0], element, 1).encode("utf-8"), rid.group(1)
 
 
 def _sheet_part(rels: bytes, rid: str) -> str:
@@ -391,30 +500,10 @@ def _sheet_part(rels: bytes, rid: str) -> str:
 
 def _core_xml(original: bytes, title: str) -> bytes:
     text = original.decode("utf-8")
-    text = re.sub(r"<dc:title\s*/>|<dc:title>.*?</dc:title>", f"<dc:title>{escape(title)}</dc:title>", text,
+    text = re.sub(r"<dc:title\s*/>|<dc:title>.*?</dc:title>", lambda _: f"<dc:title>{escape(title)}</dc:title>", text,
                   count=1, flags=re.S)
     text = re.sub(r"<dc:creator>.*?</dc:creator>", "<dc:creator>xlcheck</dc:creator>", text, count=1, flags=re.S)
     return text.encode("utf-8")
-
-
-def _build_one(members: dict[str, bytes], infos: list[zipfile.ZipInfo], addin: Addin, vba: TemplateVba,
-               settings: list[tuple[str, str]], rules: str) -> bytes:
-    parts = dict(members)
-    ui = _custom_ui_part(parts)
-    parts[ui] = ribbon_xml(addin, rules).encode("utf-8")
-    parts["xl/workbook.xml"], rid = _rename_conf_sheet(parts["xl/workbook.xml"], vba.conf_sheet)
-    sheet = _sheet_part(parts["xl/_rels/workbook.xml.rels"], rid)
-    parts[sheet] = _conf_sheet_xml(parts[sheet], settings)
-    if "docProps/core.xml" in parts:
-        parts["docProps/core.xml"] = _core_xml(parts["docProps/core.xml"], addin.title)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in infos:
-            out = zipfile.ZipInfo(info.filename, info.date_time)
-            out.compress_type = zipfile.ZIP_DEFLATED
-            out.external_attr = info.external_attr
-            zf.writestr(out, parts[info.filename])
-    return buffer.getvalue()
 
 
 def _custom_ui_part(parts: dict[str, bytes]) -> str:
@@ -430,27 +519,33 @@ def _custom_ui_part(parts: dict[str, bytes]) -> str:
     raise AddinError("加载项模板中没有功能区定义 (the template has no ribbon part)")
 
 
-def build_addin(path: str | os.PathLike[str], rules: str = "national", *, python: str | None = None) -> list[Path]:
-    """Write the xlcheck add-ins and xlwings' licence; return the files written.
+def build_addin(path: str | os.PathLike[str], rules: str = "national", *,
+                rule_sets: Sequence[tuple[str, str]] | None = None,
+                settings: Sequence[tuple[str, str]] | None = None) -> list[Path]:
+    """Write the xlcheck add-in and xlwings' licence beside it; return the files written.
 
-    ``path`` is a directory, or a file named ``xlcheck.xlam`` (the name decides which Python
-    module the button runs, so no other name works). Beside it go ``xlcheck.excel.xlam`` (the
-    清除标记 button) and ``xlwings-LICENSE.txt``. ``rules`` is stored as the rule-set setting;
-    ``python`` pins the interpreter the buttons start (xlwings' INTERPRETER_WIN, or INTERPRETER_MAC
-    when built on macOS).
+    ``path`` is a directory (the add-in is then ``xlcheck.xlam`` in it) or an ``.xlam`` file.
+    ``rules`` is the drop-down's default; ``rule_sets`` are its choices as (name, title), by
+    default every installed rule set; ``settings`` go to the add-in's ``xlcheck.conf`` sheet where
+    xlwings' RunPython reads them (see :func:`python_settings`, the default).
     """
     target = Path(path)
-    if target.is_dir():
-        directory = target
-    elif target.name.lower() == CHECK_ADDIN.file_name:
-        directory = target.parent
+    if target.is_dir() or not target.suffix:
+        file = target / ADDIN_FILE
+    elif target.suffix.lower() == ".xlam":
+        file = target
     else:
-        raise AddinError(
-            f"加载项文件必须命名为 {CHECK_ADDIN.file_name}（Excel 按文件名决定按钮运行哪个 Python 模块），"
-            f"或给出一个文件夹 (the add-in must be named {CHECK_ADDIN.file_name}, or give a directory)"
-        )
-    if not rules or not re.fullmatch(r"[\w.\-]+", rules):
+        raise AddinError(f"加载项文件名要以 .xlam 结尾，或给出一个文件夹：{target} (the add-in must be an .xlam file)")
+    if not rules or not _RULE_NAME.fullmatch(rules):
         raise AddinError(f"规则集名称无效：{rules!r} (invalid rule set name)")
+    if rule_sets is None:
+        from ..plugins import default_registry
+
+        rule_sets = sorted(((name, rs.title) for name, rs in default_registry().rulesets.items()),
+                           key=lambda item: (item[0] != "national", item[0]))
+    if rules not in [name for name, _ in rule_sets]:
+        rule_sets = [*rule_sets, (rules, rules)]
+    settings = list(python_settings() if settings is None else settings)
     template = template_path()
     try:
         with zipfile.ZipFile(template) as zf:
@@ -460,29 +555,54 @@ def build_addin(path: str | os.PathLike[str], rules: str = "national", *, python
         raise AddinError(f"无法读取加载项模板 {template} (cannot read the template: {exc})") from None
     if "xl/vbaProject.bin" not in members:
         raise AddinError("加载项模板中没有 VBA 工程 (the template has no VBA project)")
-    vba = inspect_template_vba(members["xl/vbaProject.bin"])
-    settings = [(RULES_KEY, rules)]
-    if python:
-        settings.append(("INTERPRETER_MAC" if sys.platform == "darwin" else "INTERPRETER_WIN", python))
-    outputs = {a: _build_one(members, infos, a, vba, settings, rules) for a in ADDINS}
+    parts = dict(members)
+    parts["xl/vbaProject.bin"] = _vba_project(members["xl/vbaProject.bin"], [n for n, _ in rule_sets], rules)
+    parts[_custom_ui_part(parts)] = ribbon_xml(rule_sets).encode("utf-8")
+    parts["xl/workbook.xml"], rid = _rename_conf_sheet(parts["xl/workbook.xml"], CONF_SHEET)
+    sheet = _sheet_part(parts["xl/_rels/workbook.xml.rels"], rid)
+    parts[sheet] = _conf_sheet_xml(parts[sheet], [(RULES_KEY, rules), *settings])
+    if "docProps/core.xml" in parts:
+        parts["docProps/core.xml"] = _core_xml(parts["docProps/core.xml"], "xlcheck 年报校验")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in infos:
+            out = zipfile.ZipInfo(info.filename, info.date_time)
+            out.compress_type = zipfile.ZIP_DEFLATED
+            out.external_attr = info.external_attr
+            zf.writestr(out, parts[info.filename])
     licence = license_text()
     written = []
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for addin, data in outputs.items():
-            file = directory / addin.file_name
-            file.write_bytes(data)
-            written.append(file)
-        file = directory / LICENSE_NAME
-        file.write_text(licence, encoding="utf-8")
+        file.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(file, buffer.getvalue())
         written.append(file)
+        _write_atomically(file.parent / LICENSE_NAME, licence.encode("utf-8"))
+        written.append(file.parent / LICENSE_NAME)
     except OSError as exc:
-        raise AddinError(f"无法写出加载项到 {directory}：{exc.strerror or exc} (cannot write)") from None
+        raise AddinError(f"无法写出加载项到 {file.parent}：{exc.strerror or exc} (cannot write)") from None
     return written
 
 
-def read_setting(path: str | os.PathLike[str], key: str, conf_sheet: str = "myaddin.conf") -> str | None:
-    """A setting from an add-in's config sheet (column A key, column B value); None when absent."""
+def _write_atomically(path: Path, data: bytes) -> None:
+    import tempfile
+
+    if path.exists() and not path.is_file():
+        raise OSError(f"{path} 不是普通文件 (not a regular file)")
+    fd, tmp = tempfile.mkstemp(prefix=".~xlcheck-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_setting(path: str | os.PathLike[str], key: str, conf_sheet: str = CONF_SHEET) -> str | None:
+    """A setting from an add-in's settings sheet (column A key, column B value); None when absent.
+
+    Keys compare case-insensitively, as xlwings' VBA compares them."""
     import python_calamine
 
     try:
