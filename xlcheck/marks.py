@@ -16,6 +16,9 @@ from .findings import Finding, Report, Severity, split_cell_ref
 SUMMARY_SHEET = "校验结果"
 #: Author of every note xlcheck writes; how a later run tells its own notes from a person's.
 NOTE_AUTHOR = "xlcheck"
+#: Formula of every conditional-formatting rule xlcheck adds (as a file stores it; Excel shows it
+#: with a leading "="): always true, and unmistakably ours.
+MARK_FORMULA = '"xlcheck"<>""'
 #: Text that starts the summary sheet's first cell; how a later run tells its own sheet from a person's.
 SUMMARY_MARKER = "xlcheck 校验结果"
 

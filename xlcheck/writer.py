@@ -7,7 +7,7 @@ therefore ``mc:Ignorable``) and every other member is copied unchanged, so macro
 
 Every mark is recognisable on a later run, which removes it before adding new ones:
 
-* fills are conditional-formatting rules whose formula is :data:`MARK_FORMULA`, so the cells' own
+* fills are conditional-formatting rules whose formula is :data:`~xlcheck.marks.MARK_FORMULA`, so the cells' own
   styles are never touched and clearing is exact even after Excel re-saves the file;
 * notes are legacy comments whose author is :data:`~xlcheck.marks.NOTE_AUTHOR`;
 * the summary sheet is named after :data:`~xlcheck.marks.SUMMARY_SHEET` and its A1 starts with
@@ -37,6 +37,7 @@ from .findings import Report, Severity
 from .marks import (
     FILL,
     FONT,
+    MARK_FORMULA,
     NOTE_AUTHOR,
     SUMMARY_HEADER,
     SUMMARY_MARKER,
@@ -54,9 +55,6 @@ from .marks import (
 )
 
 __all__ = ["MARK_FORMULA", "WriteError", "annotate", "clean"]
-
-#: Formula of every conditional-formatting rule xlcheck adds: always true, and unmistakably ours.
-MARK_FORMULA = '"xlcheck"<>""'
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
