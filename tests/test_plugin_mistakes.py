@@ -298,3 +298,95 @@ def test_a_plugin_passed_again_after_its_entry_point_failed_is_not_loaded_twice(
             "print([i.name for i in load(extra=[m]).plugins if i.failed])")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert proc.stdout.count("dup_ids") == 1
+
+
+# ── rule-set sanity: contradictions, pinned values, rules the base implies ──────────────────────
+def compare(left: list[str], op: str, right: Any, **more: Any) -> dict[str, Any]:
+    return {"values": {"xl_compare": {"left": left, "op": op, "right": right, **more}}}
+
+
+SANITY = [
+    plugin("implied", xlcheck_overlays=lambda: [Overlay("national", (Rule(
+        "IM-CARRY", Severity.ERROR, "四 ≤ 一 + 二", compare(["t3.carry_forward.{col}"], "<=",
+                                                       ["t3.new.{col}", "t3.carried_over.{col}"],
+                                                       each={"col": ["natural", "total"]})),))]),
+    plugin("pins", xlcheck_overlays=lambda: [Overlay("national", (Rule(
+        "PN-1", Severity.ERROR, "复议总计 = 三项结果", compare(["t4.review.total"], "==",
+                                                      ["t4.review.upheld", "t4.review.corrected", "t4.review.other"])),
+    ))]),
+    plugin("pair", xlcheck_rulesets=lambda: [RuleSet("pairset", "一对", (
+        Rule("PR-LE", Severity.ERROR, "制发 ≤ 现行有效", compare(["t2.art20_1.regulations.made"], "<=",
+                                                             ["t2.art20_1.regulations.in_force"]), formats=("2021",)),
+        Rule("PR-GE", Severity.ERROR, "制发 ≥ 现行有效", compare(["t2.art20_1.regulations.made"], ">=",
+                                                             ["t2.art20_1.regulations.in_force"]), formats=("2021",)),
+    ), extends="national")]),
+    plugin("never", xlcheck_overlays=lambda: [Overlay("national", (Rule(
+        "NV-1", Severity.ERROR, "复议总计 ≤ -1", compare(["t4.review.total"], "<=", -1)),))]),
+    plugin("fine", xlcheck_overlays=lambda: [Overlay("national", (Rule(
+        "FN-1", Severity.ERROR, "纠正 ≤ 维持", compare(["t4.review.corrected"], "<=", ["t4.review.upheld"])),))]),
+]
+
+
+@pytest.fixture(scope="module")
+def sanity() -> dict[str, list[str]]:
+    from xlcheck.sanity import sanity_problems
+
+    found: dict[str, list[str]] = {}
+    for problem in sanity_problems(load(extra=SANITY)):
+        assert problem.severity == "warning"
+        found.setdefault(problem.plugin, []).append(str(problem))
+    return found
+
+
+def test_a_rule_the_base_implies_never_fires_alone(sanity: dict[str, list[str]]) -> None:
+    assert sanity["implied"] == [
+        "Overlay（目标 national）的规则 IM-CARRY：可由 T3-ID（national） 推出（各数不小于 0 时）："
+        "它不成立时这些规则也不成立，所以它永远不会单独报错 (implied by the rules below: it never fires alone)"]
+
+
+def test_two_equalities_that_hold_together_only_at_zero(sanity: dict[str, list[str]]) -> None:
+    assert sanity["pins"] == [
+        "Overlay（目标 national）的规则 PN-1：与 T4-SUM（national） 一起，使 四、行政复议（尚未审结） "
+        "在任何报告中都只能为 0，多半是规则写错了 (together with the rules below it pins values)"]
+
+
+def test_a_le_and_a_ge_that_force_an_equality(sanity: dict[str, list[str]]) -> None:
+    (le,) = [m for m in sanity["pair"] if "PR-LE：" in m]
+    assert le == ("规则集 pairset 的规则 PR-LE：（2021 版）与 PR-GE（pairset） 一起，"
+                  "使“第二十条第（一）项 规章（本年制发件数）”只能等于“第二十条第（一）项 规章（现行有效件数）”："
+                  "≤ 与另一方向的规则合起来就是相等 "
+                  "(together with the rules below it forces an equality)")
+
+
+def test_a_rule_no_report_can_satisfy(sanity: dict[str, list[str]]) -> None:
+    assert sanity["never"] == [
+        "Overlay（目标 national）的规则 NV-1：各数不小于 0 时，没有任何报告能满足这条规则：它对每一份报告都会报错 "
+        "(no report with numbers >= 0 can satisfy it)"]
+    assert "fine" not in sanity  # and a sound rule has nothing said about it
+
+
+def test_plugins_check_prints_sanity_warnings_and_strict_fails_on_them(capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcheck.cli import main
+
+    module = types.ModuleType("xlcheck_test_implied")
+    module.xlcheck_overlays = SANITY[0].xlcheck_overlays  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "xlcheck_test_implied", module)
+    assert main(["plugins", "--check", "-p", "xlcheck_test_implied"]) == 0
+    out = capsys.readouterr().out
+    assert "xlcheck_test_implied：有警告 (warnings)\n  警告  Overlay（目标 national）的规则 IM-CARRY：可由 T3-ID" in out
+    assert out.splitlines()[-1] == "发现 0 个错误、1 个警告 (0 errors, 1 warnings)"
+    assert main(["plugins", "--check", "--strict", "-p", "xlcheck_test_implied"]) == 1
+    with pytest.raises(AssertionError, match="IM-CARRY"):
+        from xlcheck.testing import assert_loads_cleanly
+
+        assert_loads_cleanly(module)
+
+
+def test_a_plain_check_never_imports_the_solver(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    write_report(path)
+    code = ("import sys; from xlcheck.cli import main; main(['check', '--no-annotate', sys.argv[1]]); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('highspy', 'numpy', 'xlcheck')))")
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert "highspy" not in proc.stdout and "numpy" not in proc.stdout and "xlcheck.sanity" not in proc.stdout

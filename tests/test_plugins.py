@@ -241,17 +241,17 @@ def xlcheck_cli(*args: str, site: Path | None = None) -> subprocess.CompletedPro
 
 def test_installing_the_example_adds_its_rule_and_uninstalling_removes_it(installed_example: Path,
                                                                         tmp_path: Path) -> None:
-    path = tmp_path / "carry.xlsx"
-    write_report(path, {"t3.new.total": 1, "t3.new.natural": 1, "t3.carry_forward.natural": 2,
-                        "t3.carry_forward.total": 2, "t3.total.natural": -1, "t3.total.total": -1})
+    path = tmp_path / "inforce.xlsx"
+    write_report(path, {"t2.art20_1.regulations.made": 2})
     with_plugin = xlcheck_cli("rules", site=installed_example)
-    assert re.search(r"^EX-CARRY +错误 .*example$", with_plugin.stdout, re.M)
+    assert re.search(r"^EX-INFORCE +错误 +2021 .*example$", with_plugin.stdout, re.M)
     assert re.search(r"^D3 +错误 .*（修改：example）$", with_plugin.stdout, re.M)
     fired = xlcheck_cli("check", "--format", "json", "--no-annotate", str(path), site=installed_example)
-    assert '"rule": "EX-CARRY"' in fired.stdout and fired.returncode == 1
+    assert '"rule": "EX-INFORCE"' in fired.stdout and fired.returncode == 1
+    assert xlcheck_cli("plugins", "--check", "--strict", site=installed_example).returncode == 0
     without = xlcheck_cli("rules")
-    assert "EX-CARRY" not in without.stdout and without.returncode == 0
-    assert '"rule": "EX-CARRY"' not in xlcheck_cli("check", "--format", "json", "--no-annotate", str(path)).stdout
+    assert "EX-INFORCE" not in without.stdout and without.returncode == 0
+    assert xlcheck_cli("check", "--no-annotate", str(path)).returncode == 0
 
 
 def test_the_example_plugins_own_tests_pass(installed_example: Path) -> None:
@@ -260,7 +260,7 @@ def test_the_example_plugins_own_tests_pass(installed_example: Path) -> None:
                            str(EXAMPLE), str(EXAMPLE / "tests")], capture_output=True, text=True, env=env,
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "4 passed" in proc.stdout
+    assert "5 passed" in proc.stdout
 
 
 # ── the guide documents every hook and everything the hooks return ───────────────────────────────

@@ -109,9 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="列出插件 (list plugins)", parents=[plugin_opts],
                              description="列出已加载的插件：版本、来源、提供的格式和规则集；加载失败的插件及原因。")
     plugins.add_argument("--check", action="store_true",
-                         help="逐条列出每个插件的问题（加载时发现的错误和警告），"
-                              "有任何问题时退出码为 1，供插件作者的 CI 使用 "
-                              "(print every problem of every plugin; exit 1 if there is any)")
+                         help="逐条列出每个插件的问题：加载时发现的错误（有错误的插件会被跳过）和警告，以及与下层"
+                              "规则矛盾、一起把数值定死或可由下层规则推出的规则；有错误时退出码为 1，供插件作者的 "
+                              "CI 使用 (print every problem of every plugin; exit 1 on any error)")
+    plugins.add_argument("--strict", action="store_true",
+                         help="与 --check 一起用：有警告时退出码也为 1 (with --check: warnings fail too)")
 
     fields = sub.add_parser("fields", help="列出字段 (list field keys)", parents=[plugin_opts],
                             description="列出规则可以读取的每个字段：字段键、报告中的名称、类型（count 不小于 0 "
@@ -353,19 +355,25 @@ def _plugins(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .output import render_table
 
     registry = _registry(args)
+    if args.strict and not args.check:
+        parser.error("--strict 只用于 --check (--strict goes with --check)")
     if args.check:
-        return _plugins_check(registry)
+        return _plugins_check(registry, strict=args.strict)
     rows = [(info.name, info.version, info.source, "、".join(info.contributes), info.error or "正常")
             for info in registry.plugins]
     render_table(("插件", "版本", "来源", "提供", "状态"), rows, sys.stdout, flex=4, title="已加载的插件 (plugins)")
     return EXIT_OK
 
 
-def _plugins_check(registry: Registry) -> int:
-    """Every problem of every plugin, one a line under its plugin; exit 1 when there is any."""
+def _plugins_check(registry: Registry, *, strict: bool) -> int:
+    """Every problem of every plugin, one a line under its plugin, the sanity warnings included;
+    exit 1 on an error (or, ``strict``, on a warning)."""
+    from .sanity import sanity_problems
+
+    extra = sanity_problems(registry)
     errors = warnings = 0
     for info in registry.plugins:
-        problems = info.problems
+        problems = [*info.problems, *(p for p in extra if p.plugin == info.name)]
         errors += sum(p.severity == "error" for p in problems)
         warnings += sum(p.severity != "error" for p in problems)
         state = "已跳过 (skipped)" if info.failed else ("有警告 (warnings)" if problems else "正常 (ok)")
@@ -374,7 +382,7 @@ def _plugins_check(registry: Registry) -> int:
             print(f"  {'错误' if problem.severity == 'error' else '警告'}  {problem}")
     if errors or warnings:
         print(f"发现 {errors} 个错误、{warnings} 个警告 ({errors} errors, {warnings} warnings)")
-        return EXIT_FINDINGS
+        return EXIT_FINDINGS if errors or strict else EXIT_OK
     print("所有插件都没有问题 (no problems)")
     return EXIT_OK
 

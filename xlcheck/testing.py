@@ -17,8 +17,9 @@ installed) with two fixtures:
 
 ``xlcheck_loads_cleanly``
     ``assert_clean(*plugins, blocked=())`` loads the installed plugins plus ``plugins`` and fails the
-    test, listing every problem as ``xlcheck plugins --check`` prints it, unless each of ``plugins``
-    loads with no error and no warning and contributes something; returns their ``PluginInfo``s.
+    test, listing every problem as ``xlcheck plugins --check`` prints it (the rule-set sanity warnings
+    included), unless each of ``plugins`` loads with no error and no warning and contributes
+    something; returns their ``PluginInfo``s.
 
 This module needs pytest (the fixtures); ``write_report``, ``check_with`` and ``assert_loads_cleanly``
 are the same without it, for other test runners.
@@ -76,12 +77,16 @@ def check_with(path: str | os.PathLike[str], *, plugins: Sequence[object] = (), 
 def assert_loads_cleanly(*plugins: object, blocked: Sequence[str] = ()) -> list[PluginInfo]:
     """Load the installed plugins plus ``plugins``; raise AssertionError listing every problem unless
     each of ``plugins`` loads with no error and no warning and contributes something."""
+    from .sanity import sanity_problems
+
     registry = load(extra=plugins, blocked=blocked)
+    extra = sanity_problems(registry)
     infos, complaints = [], []
     for plugin in plugins:
         info = next(i for i in registry.plugins if i.plugin is plugin)
         infos.append(info)
-        complaints += [f"  {'错误' if p.severity == 'error' else '警告'}  {p}" for p in info.problems]
+        problems = [*info.problems, *(p for p in extra if p.plugin == info.name)]
+        complaints += [f"  {'错误' if p.severity == 'error' else '警告'}  {p}" for p in problems]
         if not info.problems and not info.contributes:
             complaints.append(f"  错误  插件 {info.name} 没有提供任何内容：没有带 @hookimpl 的钩子 "
                               "(contributes nothing)")

@@ -207,7 +207,7 @@ def _rule_problems(rule: Rule, plugin: str, layouts: Mapping[str, Layout], decla
                    f"{'、'.join(DOCUMENT_FIELDS[:-1])}），这条规则永远不会触发 (no such document field)"), ERROR
     keys = set().union(*(layouts[f].fields for f in (rule.formats or layouts) if f in layouts))
     formats = "、".join(f for f in (rule.formats or layouts) if f in layouts)
-    for rule_name, constraint in _custom_constraints(rule.schema):
+    for rule_name, constraint in custom_constraints(rule.schema):
         if not isinstance(constraint, Mapping):
             continue
         try:
@@ -243,17 +243,17 @@ def _path_problems(path: str, declared: set[str]) -> Iterator[tuple[str, str]]:
                "(no such document path)"), ERROR
 
 
-def _custom_constraints(schema: Any) -> Iterator[tuple[str, Any]]:
+def custom_constraints(schema: Any) -> Iterator[tuple[str, Any]]:
     """Every ``xl_compare`` and ``xl_values`` constraint anywhere in a schema."""
     if isinstance(schema, Mapping):
         for key, value in schema.items():
             if key in ("xl_compare", "xl_values"):
                 yield key, value
             else:
-                yield from _custom_constraints(value)
+                yield from custom_constraints(value)
     elif isinstance(schema, (list, tuple)):
         for item in schema:
-            yield from _custom_constraints(item)
+            yield from custom_constraints(item)
 
 
 def _dead_keys(rule_name: str, constraint: Mapping[str, Any], keys: set[str]) -> list[tuple[str, str]]:

@@ -13,20 +13,26 @@ def rules_hit(report, rule):
     return [f for f in report.findings if f.rule == rule]
 
 
-def test_carry_forward_larger_than_new_plus_carried_over_is_an_error(xlcheck_workbook, xlcheck_check):
-    path = xlcheck_workbook({"t3.new.natural": 1, "t3.new.total": 1,
-                             "t3.carry_forward.natural": 3, "t3.carry_forward.total": 3})
+def test_more_documents_made_than_in_force_or_repealed_is_an_error(xlcheck_workbook, xlcheck_check):
+    path = xlcheck_workbook({"t2.art20_1.normative.made": 5, "t2.art20_1.normative.in_force": 2,
+                             "t2.art20_1.normative.repealed": 1})
     report = xlcheck_check(path, plugins=[xlcheck_example])
-    (finding,) = [f for f in rules_hit(report, "EX-CARRY") if "自然人" in f.message]
+    (finding,) = rules_hit(report, "EX-INFORCE")
     assert finding.severity.value == "error"
-    assert finding.message == ("四、结转下年度继续办理（自然人）为 3，大于一、本年新收申请数量（自然人） + "
-                               "二、上年结转申请数量（自然人）（1）")
+    assert finding.message == ("第二十条第（一）项 行政规范性文件（现行有效件数） + 第二十条第（一）项 行政规范性文件"
+                               "（本年废止件数）为 3，小于第二十条第（一）项 行政规范性文件（本年制发件数）（5）")
+    assert rules_hit(xlcheck_check(path, blocked=["example"]), "EX-INFORCE") == []  # the baseline alone
 
 
 def test_a_consistent_report_passes(xlcheck_workbook, xlcheck_check):
-    path = xlcheck_workbook({"t3.new.natural": 2, "t3.new.total": 2, "t3.public.natural": 1,
-                             "t3.public.total": 1, "t3.total.natural": 1, "t3.total.total": 1,
-                             "t3.carry_forward.natural": 1, "t3.carry_forward.total": 1})
+    path = xlcheck_workbook({"t2.art20_1.normative.made": 5, "t2.art20_1.normative.in_force": 40,
+                             "t2.art20_1.normative.repealed": 2, "t2.art20_1.regulations.made": 1,
+                             "t2.art20_1.regulations.repealed": 1})
+    assert xlcheck_check(path, plugins=[xlcheck_example]).findings == []
+
+
+def test_the_2019_format_has_no_such_block(xlcheck_workbook, xlcheck_check):
+    path = xlcheck_workbook({"t2.art20_1.normative.made": 5}, fmt="2019", year=2020)
     assert xlcheck_check(path, plugins=[xlcheck_example]).findings == []
 
 
