@@ -895,3 +895,24 @@ def test_xlwings_is_imported_by_the_live_module_only() -> None:
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_staff_pages_smoke_test_expects_what_the_button_does() -> None:
+    """docs/excel.zh.md's smoke test names cells and counts; they must be what the sample gives."""
+    root = Path(__file__).resolve().parents[1]
+    page = (root / "docs" / "excel.zh.md").read_text(encoding="utf-8")
+    sample = root / "examples" / "xiaolou-2020.xlsx"
+    excel = open_in_fake_excel(sample)
+    report = live.check_active(excel.book)
+    assert f"“{verdict(report)}”" in page
+    step3 = re.search(r"Sheet1 中 (\S+) 为浅红底、深红字，(\S+) 为浅黄底", page)
+    assert step3 is not None
+
+    def expand(text: str) -> set[str]:
+        return {_addr(c) for part in text.split("、") for c in _box_cells(_part(part))}
+
+    by_fill = {fill: cells for fill, _, cells in _rules(excel)["Sheet1"]}
+    assert expand(step3.group(1)) == by_fill[live.rgb(FILL[Severity.ERROR])]
+    assert expand(step3.group(2)) == by_fill[live.rgb(FILL[Severity.WARNING])]
+    cleared = live.clear_marks(excel.book)
+    assert f"“{live.clear_message(cleared).split('。')[0][:40]}" in page
