@@ -78,10 +78,6 @@ class Registry:
     #: id of a rule's schema -> (the schema, kept alive so the id stays its own; its compiled rule)
     _schemas: dict[int, tuple[Any, CompiledRule]] = field(default_factory=dict)
 
-    @property
-    def problems(self) -> list[Problem]:
-        return [p for info in self.plugins for p in info.problems]
-
     def effective(self, ruleset: str) -> tuple[list[EffectiveRule], list[LabeledField]]:
         """The rules and cover fields ``ruleset`` runs with; PluginError for an unknown set, or one
         whose plugin failed to load."""
