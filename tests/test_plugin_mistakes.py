@@ -390,3 +390,36 @@ def test_a_plain_check_never_imports_the_solver(tmp_path: Path) -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('highspy', 'numpy', 'xlcheck')))")
     proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     assert "highspy" not in proc.stdout and "numpy" not in proc.stdout and "xlcheck.sanity" not in proc.stdout
+
+
+def test_rules_shows_which_rule_a_replacing_rule_took_the_place_of(capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcheck.cli import main
+
+    module = types.ModuleType("xlcheck_test_replaces")
+    module.xlcheck_rulesets = hookimpl(lambda: [RuleSet("strict", "严格", (  # type: ignore[attr-defined]
+        Rule("ST-BLANK", Severity.ERROR, "空白单元格是错误", {"values": {"xl_values": {"check": "blank"}}},
+             replaces="D2"),), extends="national")])
+    monkeypatch.setitem(sys.modules, "xlcheck_test_replaces", module)
+    assert main(["rules", "--rules", "strict", "-p", "xlcheck_test_replaces"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ids = [line.split()[0] for line in lines[2:] if line and not line.startswith("封面")]
+    assert ids[:5] == ["S1", "S2", "D1", "ST-BLANK", "D3"] and "D2" not in ids
+    (row,) = [line for line in lines if line.startswith("ST-BLANK")]
+    assert row.endswith("新增：strict（取代 D2）")
+
+
+def test_a_load_time_warning_does_not_skip_the_plugin_or_fail_check(capsys: pytest.CaptureFixture[str],
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcheck.cli import main
+
+    module = types.ModuleType("xlcheck_test_format")
+    module.xlcheck_overlays = hookimpl(lambda: [Overlay("national", (  # type: ignore[attr-defined]
+        Rule("FM-1", Severity.ERROR, "x", CARRY, formats=("2025",)),))])
+    monkeypatch.setitem(sys.modules, "xlcheck_test_format", module)
+    assert main(["plugins", "--check", "-p", "xlcheck_test_format"]) == 0
+    out = capsys.readouterr().out
+    assert ("xlcheck_test_format：有警告 (warnings)\n  警告  Overlay（目标 national）的规则 FM-1：formats 中的 2025 "
+            "不是已加载的表格格式（2019、2021），在这些格式上不会执行 (unknown format)") in out
+    assert main(["plugins", "--check", "--strict", "-p", "xlcheck_test_format"]) == 1
+    assert main(["rules", "-p", "xlcheck_test_format"]) == 0 and "FM-1" in capsys.readouterr().out
