@@ -69,8 +69,19 @@ class Expansion:
     empty: list[str] = field(default_factory=list)
 
 
-def is_workbook_name(name: str) -> bool:
-    return name.lower().endswith(SUPPORTED_SUFFIXES)
+def is_workbook_name(name: str, *, walking: bool = False) -> bool:
+    """A name worth checking: a workbook, or a published report (web page, Word, PDF; text too, except
+    in a folder walk, where a .txt is more often a note than a report)."""
+    from .published import is_published_name
+
+    return name.lower().endswith(SUPPORTED_SUFFIXES) or is_published_name(name, walking=walking)
+
+
+def is_published_source(name: str) -> bool:
+    """Checked from a published form (no workbook to annotate)."""
+    from .published import is_published_name
+
+    return is_published_name(name)
 
 
 def skipped_name(name: str) -> bool:
@@ -103,7 +114,7 @@ def _walk(top: str, exclude: str | None) -> Iterator[str]:
         dirs[:] = kept
         for name in sorted(files):
             full = os.path.join(folder, name)
-            if is_workbook_name(name) and not skipped_name(name) and not _hidden(full):
+            if is_workbook_name(name, walking=True) and not skipped_name(name) and not _hidden(full):
                 yield full
 
 
@@ -300,7 +311,7 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     mode = settings.annotate
     # copies only of files with findings in a folder run; a file marked in place only when there is
     # something to mark or earlier marks to take away (else every run would leave another backup)
-    wanted = mode != NONE and report.error is None and (
+    wanted = mode != NONE and report.error is None and not is_published_source(task.source) and (
         mode == BESIDE or bool(report.findings) or (mode == IN_PLACE and report.marked))
     if wanted:
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .cells import parse_cell
 from .document import build_document
@@ -11,7 +13,7 @@ from .findings import Finding, Report, split_cell_ref
 from .locator import NotAReportError, locate
 from .marks import SUMMARY_MARKER
 from .plugins import PluginError, Registry, default_registry
-from .reader import ReadError, Sheet, Workbook, read_workbook
+from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, Workbook, read_workbook
 from .rules import run_rule
 
 DEFAULT_RULESET = "national"
@@ -28,7 +30,7 @@ def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: i
     year found in the workbook. A file that cannot be read or holds no report gets ``Report.error``.
     """
     try:
-        book = read_workbook(path)
+        book = read_source(path, year=year)
         return check_workbook(book, rules=rules, year=year, registry=registry)
     except ReadError as exc:
         return Report(os.fspath(path), error=str(exc))
@@ -40,10 +42,23 @@ def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: i
             f"(internal error: {type(exc).__name__}: {exc})"))
 
 
+def read_source(path: str | os.PathLike[str], *, year: int | None = None) -> Workbook:
+    """A workbook by its name; a published report (web page, Word, PDF, text) by its name, read as the
+    form its content shows (see :func:`xlcheck.published.sniff`)."""
+    name = os.fspath(path).lower()
+    if not name.endswith(SUPPORTED_SUFFIXES):
+        from .published import is_published_name, read_published
+
+        if is_published_name(name):
+            return read_published(path, year=year)
+    return read_workbook(path)
+
+
 def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | None = None,
                    registry: Registry | None = None) -> Report:
     """Check values already read (from a file, or from an open workbook through xlwings)."""
     registry = registry or default_registry()
+    source = book
     # an annotated copy's own summary sheet quotes labels and years; it is not part of the report
     sheets = [s for s in book.sheets if not _is_summary(s)]
     compiled = registry.compiled(rules)
@@ -59,12 +74,28 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
     report.year = year or located.year
     report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit  # see CORE_COVER_FIELDS
     document = build_document(located, registry.layouts, report.year, fields)
+    narrative = getattr(source, "narrative", None)
+    if narrative is not None:  # a published report's text (rules N1–N5 and plugin rules read it)
+        document["narrative"] = narrative
     order = {sheet.name: i for i, sheet in enumerate(book.sheets)}
     for rule in compiled:
         if rule.rule.applies_to(report.format):
             # Cerberus sorts its errors by message; people read a rule's findings in sheet order
             report.findings.extend(sorted(run_rule(rule, document), key=lambda f: _position(f, order)))
+    where = getattr(source, "where", None)
+    if where is not None:
+        labels = document["ctx"].labels
+        names = {cell.ref: labels.get(cell.key, "") for cell in document["values"].values()}
+        report.findings = [_published(f, where, names) for f in report.findings]
     return report
+
+
+def _published(finding: Finding, where: Any, names: dict[str, str]) -> Finding:
+    """A finding on a published report points at where its cells were published, not at grid cells."""
+    if not finding.cells:
+        return finding
+    places = [where(ref, names.get(ref, "")) for ref in finding.cells]
+    return replace(finding, cells=(), where="；".join(filter(None, [finding.where, *places])))
 
 
 def _is_summary(sheet: Sheet) -> bool:

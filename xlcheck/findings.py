@@ -32,21 +32,27 @@ class Finding:
     """One problem found in a workbook.
 
     ``cells`` holds every cell involved as ``Sheet!A1`` (sheet name unquoted); it is empty only for a
-    finding about the whole workbook, such as a missing row.
+    finding about the whole workbook, such as a missing row, and for a published report (a web page,
+    Word file, PDF or text), where ``where`` says instead where it was published: ``表三 第 N 行 第 M 列``
+    with a short quote, or the paragraph of the narrative.
     """
 
     rule: str
     severity: Severity
     message: str
     cells: tuple[str, ...] = ()
+    where: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity.value,
             "message": self.message,
             "cells": list(self.cells),
         }
+        if self.where is not None:
+            out["where"] = self.where
+        return out
 
 
 def split_cell_ref(ref: str) -> tuple[str, str]:

@@ -114,7 +114,8 @@ def _table(report: Report, stream: IO[str], paint: _Painter, total: int) -> None
     lead = 4 + 2 + rule_w + 2
     stream.write(paint(f"{_pad(_HEADER[0], 4)}  {_pad(_HEADER[1], rule_w)}  {_HEADER[2]}", "1") + "\n")
     for f in findings:
-        text = f"{f.message}　[{' '.join(f.cells)}]" if f.cells else f.message
+        place = " ".join(f.cells) or f.where  # a published report: where it was published
+        text = f"{f.message}　[{place}]" if place else f.message
         lines = _wrap(text, max(30, total - lead)) if total else [text]
         stream.write(f"{paint(_pad(f.severity.label, 4), _COLOUR[f.severity])}  {_pad(f.rule, rule_w)}  {lines[0]}\n")
         for line in lines[1:]:

@@ -11,6 +11,9 @@ builds from a located workbook. Standard Cerberus rules (``required``, ``allowed
 ``xl_values``    how each value cell was typed: ``{"check": "count" | "blank" | "text" | "magnitude"}``.
 ``xl_structure`` the locator's structure issues of one rule id (S1, S2): ``"S2"``.
 ``xl_format_year`` the format fits the report year (S1): ``True``.
+``xl_narrative`` a published report's narrative (document key ``narrative``): the counts it states
+                 for table fields (``"N1"``, ``"N2"``, ``"N4"``), its sums (``"sums"``), section 五
+                 (``"problems"``). Absent for a workbook, so these rules stay silent there.
 
 Each rule is compiled into its own validator once per process and run on its own, so a rule that
 raises becomes a ``plugin-error`` finding while every other rule still runs.
@@ -148,8 +151,9 @@ WARNING_ISSUES = frozenset({"nonstandard", "year"})
 class ReportValidator(cerberus.Validator):  # type: ignore[misc]
     """The one Validator subclass: xlcheck's custom rules over the report document."""
 
-    def _hit(self, fld: str, message: str, cells: Iterable[str], severity: Severity | None = None) -> None:
-        self._error(fld, cerberus_errors.CUSTOM, message, tuple(cells), severity)
+    def _hit(self, fld: str, message: str, cells: Iterable[str], severity: Severity | None = None,
+             where: str | None = None) -> None:
+        self._error(fld, cerberus_errors.CUSTOM, message, tuple(cells), severity, where)
 
     def _validate_xl_compare(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
         """Compare sums of value cells, for every binding of the placeholders in ``each``.
@@ -243,6 +247,52 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         wanted = next((x for x in self.root_document["ctx"].layouts if x.fits_year(year)), None)
         hint = f"，应使用 {wanted.name}" if wanted else ""
         self._hit(fld, f"报告年度为 {year} 年，但表格是 {layout.name}{hint}", value.get("cells", ()))
+
+
+    def _validate_xl_narrative(self, constraint: str, fld: str, value: Any) -> None:
+        """Check what a published report's narrative says against itself and the tables.
+
+        The rule's arguments are validated against this schema:
+        {'type': 'string', 'allowed': ['N1', 'N2', 'N4', 'sums', 'problems']}
+        """
+        if not isinstance(value, Mapping):
+            return
+        if constraint == "sums":
+            for total in value.get("sums", ()):
+                parts = sum(number for _, number, _ in total.parts)
+                if parts != total.total:
+                    listed = " + ".join(f"{name} {typed}" if name else typed for name, _, typed in total.parts)
+                    self._hit(fld, f"正文“{total.name}共{total.typed}{total.unit}”，但所列各项相加为 {parts}"
+                                   f"{total.unit}（{listed}）", (), where=str(total.said))
+        elif constraint == "problems":
+            sections = value.get("sections", {})
+            text = str(value.get("problems", "")).strip().rstrip("。.")
+            if "五" not in sections:
+                self._hit(fld, "正文缺少第五部分“五、存在的主要问题及改进情况”", ())
+            elif text in _EMPTY_SECTION:
+                shown = f"只写了“{text}”" if text else "没有内容"
+                self._hit(fld, f"第五部分“存在的主要问题及改进情况”{shown}，应写明存在的问题和改进措施", (),
+                          where="五、存在的主要问题及改进情况")
+        else:
+            self._stated(fld, constraint, value)
+
+    def _stated(self, fld: str, rule: str, value: Mapping[str, Any]) -> None:
+        values, labels = self.root_document["values"], self.root_document["ctx"].labels
+        fmt = self.root_document["meta"].get("format")
+        for stated in value.get("statements", ()):
+            keys: Sequence[str] = (stated.keys.get(fmt) or ()) if stated.rule == rule else ()
+            cells = _cells(values, keys) if keys else None
+            if not cells or len(cells) != len(keys):
+                continue  # a field the tables do not have, or no usable number: nothing to compare
+            table = sum(c.number or 0.0 for c in cells)
+            if abs(table - stated.number) > 1e-6:
+                names = " + ".join(labels[c.key] for c in cells)
+                self._hit(fld, f"正文称{stated.phrase}，但表中{names}为 {show(table)}",
+                          _involved(cells), where=str(stated.said))
+
+
+#: what a section 五 holds when it says nothing
+_EMPTY_SECTION = frozenset({"", "无", "暂无", "没有", "无问题", "暂无问题", "/", "—", "-"})
 
 
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -599,9 +649,9 @@ def _leaves(errs: Iterable[Any]) -> Iterator[Any]:
 
 
 def _finding(rule: Rule, error: Any, document: Mapping[str, Any]) -> Finding:
-    if error.code == cerberus_errors.CUSTOM.code and len(error.info) == 3:
-        message, cells, severity = error.info
-        return Finding(rule.id, severity or rule.severity, message, cells)
+    if error.code == cerberus_errors.CUSTOM.code and len(error.info) == 4:
+        message, cells, severity, where = error.info
+        return Finding(rule.id, severity or rule.severity, message, cells, where)
     path = ".".join(str(p) for p in error.document_path)
     names, refs = document["ctx"].field_names, document["ctx"].field_refs
     template = rule.message or CERBERUS_MESSAGES.get(error.code, "{field}不符合要求（{value}）")

@@ -256,8 +256,9 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     for row in rows:
         for finding in sorted(row.report.findings, key=lambda f: -f.severity.rank):
             n += 1
+            # a published report's finding says where it was published (表三 第 N 行 第 M 列) instead
             _append(details, [n, row.unit, row.path, finding.rule, finding.severity.label, finding.message,
-                              "、".join(finding.cells)])
+                              "、".join(finding.cells) or finding.where or ""])
             r = details.max_row
             details.cell(r, 6).alignment = Alignment(wrap_text=True, vertical="top")
             link = links.get(row.path)

@@ -73,6 +73,19 @@ RULES = (
                                     "each": {"col": ["made", "published", "total_public", "repealed", "in_force"]},
                                     "when": {"cover.level": list(OTHER_LEVELS)},
                                     "note": "县级及以下人民政府和政府部门不制定规章"}}}, enabled=False),
+    # Narrative rules: they read a published report's text (web page, Word, PDF, text), which a
+    # workbook does not carry; on a workbook they stay silent.
+    Rule("N1", ERROR, "正文“总体情况”所述本年新收、上年结转、办结、结转下年度的申请数与表三总计一致（已发布的报告）",
+         {"narrative": {"xl_narrative": "N1"}}),
+    Rule("N2", ERROR,
+         "正文所述行政复议件数 = 表四复议总计，行政诉讼件数 = 直接起诉总计 + 复议后起诉总计（已发布的报告）",
+         {"narrative": {"xl_narrative": "N2"}}),
+    Rule("N3", ERROR, "正文中“共N条，其中A n1条、B n2条……”的各项之和等于所述总数，层层分列的也是（已发布的报告）",
+         {"narrative": {"xl_narrative": "sums"}}),
+    Rule("N4", WARNING, "正文所述规范性文件、行政许可、行政处罚、行政强制等数量与表二一致（已发布的报告）",
+         {"narrative": {"xl_narrative": "N4"}}),
+    Rule("N5", WARNING, "第五部分“存在的主要问题及改进情况”存在，且不为空、不只写“无”（已发布的报告）",
+         {"narrative": {"xl_narrative": "problems"}}),
 )
 
 
