@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import published_forms as forms
 import pytest
 
 import xlcheck
-from xlcheck import Severity
+from xlcheck import Overlay, Rule, Severity, hookimpl
 from xlcheck.cli import main
 from xlcheck.published import read_published, sniff
 
@@ -319,3 +320,85 @@ def test_n5_section_five_must_say_something(tmp_path: Path, problems: str | None
     report = xlcheck.check(path)
     assert [f.message for f in found(report, "N5")] == [message]
     assert found(report, "N5")[0].severity is Severity.WARNING
+
+
+# ── xlcheck import ───────────────────────────────────────────────────────────────────────────────
+def test_import_writes_the_standard_workbook_whose_check_marks_the_cells(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    page = tmp_path / "小楼镇.html"
+    page.write_bytes(forms.to_html(forms.blocks()))
+    target = tmp_path / "小楼镇.xlsx"
+    assert main(["import", str(page), "-o", str(target)]) == 0
+    assert "2019 版格式、2020 年度" in capsys.readouterr().out
+    published = xlcheck.check(page)
+    imported = xlcheck.check(target)
+    assert (imported.format, imported.year) == ("2019", 2020)
+    assert load_workbook(target).active["A1"].value == "广州市增城区小楼镇人民政府2020年政府信息公开工作年度报告"
+    # the tables' findings come back, now on cells (the narrative stays with the published text)
+    table_findings = [f for f in _findings(published) if not f[0].startswith("N")]
+    assert _findings(imported) == table_findings
+    assert all(f.cells and f.where is None for f in imported.findings)
+    assert main(["check", str(target)]) == 1
+    copy = load_workbook(tmp_path / "小楼镇.checked.xlsx")
+    res = next(f for f in imported.findings if f.rule == "T3-RES")
+    sheet, cell = res.cells[0].split("!")
+    assert copy[sheet][cell].comment is not None and "T3-RES" in copy[sheet][cell].comment.text
+    # the amount is kept as typed, so D3 still reports the unit
+    d3 = next(f for f in imported.findings if f.rule == "D3")
+    sheet, cell = d3.cells[0].split("!")
+    assert load_workbook(target)[sheet][cell].value == "426796元"
+
+
+def test_import_never_replaces_a_file_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = text_report(tmp_path)
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"keep me")
+    assert main(["import", str(page), "-o", str(target)]) == 3
+    assert "--force" in capsys.readouterr().err
+    assert target.read_bytes() == b"keep me"
+    assert main(["import", str(page), "-o", str(target), "--force"]) == 0
+    assert xlcheck.check(target).format == "2019"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_import_of_a_page_without_tables_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "news.html"
+    page.write_text("<html><body><p>今日新闻</p></body></html>", encoding="utf-8")
+    assert main(["import", str(page), "-o", str(tmp_path / "x.xlsx")]) == 3
+    err = capsys.readouterr().err
+    assert "news.html" in err and "不是政府信息公开工作年度报告" in err
+    assert not (tmp_path / "x.xlsx").exists()
+
+
+# ── a plugin rule reading the narrative ──────────────────────────────────────────────────────────
+def _mentions_key_points(field: str, value: dict, error: object) -> None:
+    if "政务公开工作要点" not in value["sections"].get("一", "") + value["other"]:
+        error(field, "no key points")  # type: ignore[operator]
+
+
+NARRATIVE_RULES = (
+    Rule("MP-N6", Severity.WARNING, "第六部分写明收费情况",
+         {"narrative": {"type": "dict", "schema": {"other": {"type": "string", "regex": "(?s).*(收费|处理费).*"}}}},
+         message="第六部分没有写明信息处理费的收取情况"),
+    Rule("MP-N7", Severity.WARNING, "报告政务公开工作要点的落实情况",
+         {"narrative": {"check_with": _mentions_key_points}}, message="正文没有报告本年度政务公开工作要点的落实情况"),
+)
+
+
+def test_a_plugin_rule_reads_the_narrative_and_stays_silent_on_a_workbook(
+        tmp_path: Path, xiaolou: tuple[Path, dict[str, str]]) -> None:
+    from xlcheck.testing import check_with
+
+    extra = types.SimpleNamespace(__name__="narrative-plugin", xlcheck_overlays=hookimpl(
+        lambda: [Overlay("national", NARRATIVE_RULES, plugin="narrative-plugin")]))
+    report = check_with(text_report(tmp_path, CONSISTENT), plugins=[extra])
+    assert sorted((f.rule, f.message) for f in report.findings if f.rule.startswith("MP")) == [
+        ("MP-N6", "第六部分没有写明信息处理费的收取情况"),
+        ("MP-N7", "正文没有报告本年度政务公开工作要点的落实情况"),
+    ]
+    told_six = {"暂无其他需要报告的事项。": "本年度未收取信息处理费。政务公开工作要点已落实。"}
+    told = text_report(tmp_path, {**CONSISTENT, **told_six}, name="told.txt")
+    assert [f.rule for f in check_with(told, plugins=[extra]).findings] == ["D3"]
+    assert not [f for f in check_with(xiaolou[0], plugins=[extra]).findings if f.rule.startswith("MP")]

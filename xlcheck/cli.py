@@ -29,6 +29,8 @@ _EPILOG = """\
   xlcheck check *.xlsx --no-annotate --format json
   xlcheck check 年度报告.xlsx --rules guangdong  按广东规则集校验
   xlcheck template 2021 -o 空白模板.xlsx
+  xlcheck check 年度报告.html                  校验已发布的网页（也可以是 .docx、.pdf、.txt）
+  xlcheck import 年度报告.html -o 年度报告.xlsx  把已发布的报告填入标准工作簿
   xlcheck rules --rules guangdong
 """
 
@@ -131,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--output", "-o", metavar="PATH", required=True, help="输出路径 (output path)")
     _rules_option(template)
 
+    _import_parser(sub, plugin_opts)
+
     from .excel.commands import register as register_excel
 
     register_excel(sub)
@@ -144,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("file", metavar="FILE")
     clean.add_argument("--output", "-o", metavar="PATH", required=True, help="输出路径 (output path)")
     return parser
+
+
+def _import_parser(sub: Any, plugin_opts: argparse.ArgumentParser) -> None:
+    imp = sub.add_parser("import", help="已发布的报告转为标准工作簿 (published report -> standard workbook)",
+                         parents=[plugin_opts],
+                         description="读取已发布的报告（网页 .html/.mht、Word .docx、PDF、从网页复制的文本 .txt），"
+                                     "按识别出的格式写出填好数值的标准工作簿，可继续在 Excel/WPS 中修改，"
+                                     "校验它时问题会标注在单元格上。\n"
+                                     "Write the standard workbook of a published report's format, "
+                                     "filled with its values.")
+    imp.add_argument("file", metavar="FILE", help="已发布的报告或工作簿 (a published report, or a workbook)")
+    imp.add_argument("--output", "-o", metavar="PATH", required=True, help="输出的 .xlsx 路径 (output .xlsx)")
+    imp.add_argument("--force", action="store_true", help="覆盖已存在的输出文件 (replace an existing output file)")
+    imp.add_argument("--year", type=int, metavar="YEAR",
+                     help="报告年度；网页中有多个年度的报告时选这一年 (report year; picks it on a page with several)")
+    _rules_option(imp)
 
 
 def _rules_option(parser: argparse.ArgumentParser) -> None:
@@ -433,6 +453,24 @@ def _clean(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .published.importer import ImportFailedError, import_report
+
+    registry = _registry(args)
+    registry.compiled(args.rules)
+    try:
+        done = import_report(args.file, args.output, registry=registry, rules=args.rules, year=args.year,
+                             force=args.force)
+    except ImportFailedError as exc:
+        print(f"xlcheck: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    year = f"、{done.year} 年度" if done.year else ""
+    blank = f"，{done.empty} 个单元格原报告未填写" if done.empty else ""
+    print(f"已写出 {done.format} 版格式{year}的标准工作簿：{done.target}（填入 {done.filled} 个数值{blank}）\n"
+          f"校验并标注：xlcheck check {done.target}")
+    return EXIT_OK
+
+
 def _excel(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .excel.commands import run
 
@@ -446,7 +484,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 _COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "fields": _fields, "template": _template,
-             "clean": _clean, "excel": _excel, "serve": _serve}
+             "clean": _clean, "excel": _excel, "serve": _serve, "import": _import}
 
 if __name__ == "__main__":
     sys.exit(main())
