@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from ..reader import ReadError
 
 if TYPE_CHECKING:
     from ..plugins import Registry
+    from ..values import CellValue
 
 
 class ImportFailedError(Exception):
@@ -84,12 +86,11 @@ def _check_target(out: Path, source: Path, force: bool) -> None:
         raise ImportFailedError(f"{out}：文件已存在；要覆盖请加 --force (exists: use --force to replace it)")
 
 
-def _fill(path: str, cells: dict[str, str], values: dict[str, object], year: int | None, unit: str | None,
+def _fill(path: str, cells: dict[str, str], values: Mapping[str, CellValue], year: int | None, unit: str | None,
           cover: dict[str, tuple[str, str]]) -> tuple[int, int]:
     from openpyxl import load_workbook
 
     from ..findings import split_cell_ref
-    from ..values import CellValue
 
     wb = load_workbook(path)
     filled = empty = 0
@@ -100,7 +101,7 @@ def _fill(path: str, cells: dict[str, str], values: dict[str, object], year: int
 
     for key, ref in cells.items():
         cell = values.get(key)
-        if isinstance(cell, CellValue):
+        if cell is not None:
             if cell.status == "blank":
                 empty += 1
                 continue
