@@ -64,8 +64,11 @@ def test_sample_text_reports_the_table_error_and_both_narrative_sums(tmp_path: P
         assert finding.cells == () and finding.where
     res = next(f for f in found(report, "T3-RES") if "自然人" in f.message)
     assert res.message == "三（七）总计（自然人）为 0，但各办理结果之和为 1"
+    # of a long sum's 20 cells (the total and 19 results), the total and the parts that are not 0
     assert res.where == ("表三 第 28 行 第 3 列（三（七）总计（自然人）：“0”）；"
-                         "表三 第 6 行 第 3 列（三（一）予以公开（自然人）：“1”）")
+                         "表三 第 6 行 第 3 列（三（一）予以公开（自然人）：“1”） 等 20 处")
+    t3id = next(f for f in found(report, "T3-ID") if "自然人" in f.message)
+    assert t3id.where is not None and t3id.where.count("表三") == 4
     assert found(report, "N3")[0].where.startswith("一、总体情况 第 2 段：“")
 
 

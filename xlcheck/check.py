@@ -85,16 +85,27 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
     where = getattr(source, "where", None)
     if where is not None:
         labels = document["ctx"].labels
-        names = {cell.ref: labels.get(cell.key, "") for cell in document["values"].values()}
-        report.findings = [_published(f, where, names) for f in report.findings]
+        cells = {cell.ref: (labels.get(cell.key, ""), cell.number) for cell in document["values"].values()}
+        report.findings = [_published(f, where, cells) for f in report.findings]
     return report
 
 
-def _published(finding: Finding, where: Any, names: dict[str, str]) -> Finding:
-    """A finding on a published report points at where its cells were published, not at grid cells."""
+#: places a finding on a published report names at most; the rest are counted
+MAX_PLACES = 4
+
+
+def _published(finding: Finding, where: Any, cells: dict[str, tuple[str, float | None]]) -> Finding:
+    """A finding on a published report points at where its cells were published, not at grid cells:
+    all of them when they are few, else its first cell and the others that hold a number other than 0
+    (a long sum's zeros say little)."""
     if not finding.cells:
         return finding
-    places = [where(ref, names.get(ref, "")) for ref in finding.cells]
+    shown = list(finding.cells)
+    if len(shown) > MAX_PLACES:
+        shown = [ref for i, ref in enumerate(shown) if i == 0 or cells.get(ref, ("", 1.0))[1] != 0]
+    places = [where(ref, cells.get(ref, ("", None))[0]) for ref in shown[:MAX_PLACES]]
+    if len(finding.cells) > len(places):
+        places[-1] += f" 等 {len(finding.cells)} 处"
     return replace(finding, cells=(), where="；".join(filter(None, [finding.where, *places])))
 
 
