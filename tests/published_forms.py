@@ -262,46 +262,35 @@ def to_docx(items: Sequence[Block], path: Path) -> Path:
             paragraph.add_run(text[:mid]).bold = text.startswith(("一、", "二、", "三、", "四、", "五、", "六、"))
             paragraph.add_run(text[mid:])
             continue
-        rows: list[Row] = content  # type: ignore[assignment]
-        width = _width(rows)
-        table = document.add_table(rows=len(rows), cols=width)
+        placed, width = positions(content)  # type: ignore[arg-type]
+        table = document.add_table(rows=len(content), cols=width)  # type: ignore[arg-type]
         table.style = "Table Grid"
-        taken: set[tuple[int, int]] = set()
-        for r, row in enumerate(rows):
-            c = 0
-            for cell in row:
-                while (r, c) in taken:
-                    c += 1
-                target = table.cell(r, c)
-                if cell.rows > 1 or cell.cols > 1:
-                    target = target.merge(table.cell(r + cell.rows - 1, c + cell.cols - 1))
-                lines = cell.text.split("\n")
-                target.text = lines[0]
-                for line in lines[1:]:
-                    target.add_paragraph(line)
-                for dr in range(cell.rows):
-                    for dc in range(cell.cols):
-                        taken.add((r + dr, c + dc))
-                c += cell.cols
+        for r, c, cell in placed:
+            target = table.cell(r, c)
+            if cell.rows > 1 or cell.cols > 1:
+                target = target.merge(table.cell(r + cell.rows - 1, c + cell.cols - 1))
+            lines = cell.text.split("\n")
+            target.text = lines[0]
+            for line in lines[1:]:
+                target.add_paragraph(line)
         document.add_paragraph("")
     document.save(str(path))
     return path
 
 
-def _width(rows: list[Row]) -> int:
+def positions(rows: list[Row]) -> tuple[list[tuple[int, int, Cell]], int]:
+    """Each cell's visual (row, column), merged cells taking the positions they cover; and the width."""
     taken: set[tuple[int, int]] = set()
-    width = 0
+    placed = []
     for r, row in enumerate(rows):
         c = 0
         for cell in row:
             while (r, c) in taken:
                 c += 1
-            for dr in range(cell.rows):
-                for dc in range(cell.cols):
-                    taken.add((r + dr, c + dc))
+            placed.append((r, c, cell))
+            taken.update((r + dr, c + dc) for dr in range(cell.rows) for dc in range(cell.cols))
             c += cell.cols
-            width = max(width, c)
-    return width
+    return placed, max((c for _, c in taken), default=-1) + 1
 
 
 # ── a PDF ────────────────────────────────────────────────────────────────────────────────────────
@@ -326,3 +315,81 @@ def make_pdf(target: Path = PDF) -> Path:
 
 if __name__ == "__main__":
     print(make_pdf())
+
+
+# ── any consistent report, in either format ──────────────────────────────────────────────────────
+def report_blocks(fmt: str, values: dict[str, float], *, year: int, overview: Sequence[str] = (),
+                  split: bool = True) -> list[Block]:
+    """A whole report of format ``fmt`` with ``values`` (corpus field keys), its narrative short, its
+    tables as the official format draws them."""
+    import corpus
+
+    def show(key: str) -> str:
+        value = values.get(key, 0)
+        return str(int(value)) if float(value).is_integer() else str(value)
+
+    t2: list[Row] = []
+    for block in corpus.T2_BLOCKS_2019 if fmt == "2019" else corpus.T2_BLOCKS_2021:
+        wide = corpus.T2_WIDTH - len(block.cols)  # the last value spans what is left of the four columns
+        t2.append([Cell(block.heading, cols=corpus.T2_WIDTH)])
+        t2.append([Cell("信息内容"), *(Cell(label, cols=1 + (wide if i == len(block.cols) - 1 else 0))
+                                    for i, (_, label) in enumerate(block.cols))])
+        for row_key, row_label in block.rows:
+            t2.append([Cell(row_label), *(Cell(show(f"t2.{block.key}.{row_key}.{col}"),
+                                               cols=1 + (wide if i == len(block.cols) - 1 else 0))
+                                          for i, (col, _) in enumerate(block.cols))])
+    results = corpus.T3_RESULT_ROWS_2019 if fmt == "2019" else corpus.T3_RESULT_ROWS_2021
+    cols = [key for key, _ in corpus.T3_COLS]
+
+    def vals(row: str) -> list[Cell]:
+        return [Cell(show(f"t3.{row}.{col}")) for col in cols]
+
+    body: list[Row] = [[Cell(label, cols=3), *vals(key)] for key, label in corpus.T3_HEAD_ROWS]
+    groups: dict[str, int] = {}
+    for _key, group, _label in results:
+        if group:
+            groups[group] = groups.get(group, 0) + 1
+    seen: set[str] = set()
+    for i, (key, group, label) in enumerate(results):
+        lead = [Cell(corpus.T3_RESULTS_LABEL, rows=len(results))] if i == 0 else []
+        if group is None:
+            body.append([*lead, Cell(label, cols=2), *vals(key)])
+        else:
+            parent = [Cell(group, rows=groups[group])] if group not in seen else []
+            seen.add(group)
+            body.append([*lead, *parent, Cell(label), *vals(key)])
+    body.extend([Cell(label, cols=3), *vals(key)] for key, label in corpus.T3_TAIL_ROWS)
+    t3 = [table3_header(), body]
+    if split:  # broken after the eighth result row, as a page break breaks it; the header repeated
+        cut = 2 + 8
+        first, second = body[:cut], body[cut:]
+        left = len(results) - 8
+        second[0] = [Cell("", rows=left), Cell("", rows=groups["（三）不予公开"] - 6), *second[0]]
+        t3 = [table3_header() + [_cut(r, cut - k) for k, r in enumerate(first)], table3_header() + second]
+    else:
+        t3 = [table3_header() + body]
+    t4 = table4()
+    t4[-1] = [Cell(show(f"t4.{g}.{s}")) for g, _ in corpus.T4_GROUPS for s, _ in corpus.T4_SUBS]
+    out: list[Block] = [("p", "示例市示例区人民政府"), ("p", f"示例区人民政府{year}年政府信息公开工作年度报告"),
+                        ("p", "一、总体情况"), *(("p", t) for t in overview), ("p", "二、主动公开政府信息情况"),
+                        ("table", t2), ("p", "三、收到和处理政府信息公开申请情况"), *(("table", t) for t in t3),
+                        ("p", "四、政府信息公开行政复议、行政诉讼情况"), ("table", t4),
+                        ("p", "五、存在的主要问题及改进情况"), ("p", "一是主动公开的范围有待拓展。下一步将加强培训。"),
+                        ("p", "六、其他需要报告的事项"), ("p", "本年度未收取信息处理费。")]
+    return out
+
+
+def to_text(items: Sequence[Block]) -> bytes:
+    """What Chromium's copy of the page puts on the clipboard: a table row's cells joined by tabs, a
+    merged cell followed by an empty cell for every further position it covers."""
+    lines: list[str] = []
+    for kind, content in items:
+        if kind == "p":
+            lines.extend(["", str(content), ""])
+            continue
+        placed, width = positions(content)  # type: ignore[arg-type]
+        grid = {(r, c): cell.text.replace("\n", "") for r, c, cell in placed}
+        for r in range(len(content)):  # type: ignore[arg-type]
+            lines.append("\t".join(grid.get((r, c), "") for c in range(width)))
+        lines.append("")
+    return "\n".join(lines).encode("utf-8")

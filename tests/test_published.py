@@ -405,3 +405,70 @@ def test_a_plugin_rule_reads_the_narrative_and_stays_silent_on_a_workbook(
     told = text_report(tmp_path, {**CONSISTENT, **told_six}, name="told.txt")
     assert [f.rule for f in check_with(told, plugins=[extra]).findings] == ["D3"]
     assert not [f for f in check_with(xiaolou[0], plugins=[extra]).findings if f.rule.startswith("MP")]
+
+
+# ── any report, either format ────────────────────────────────────────────────────────────────────
+def _write(form: str, items: list, path: Path) -> Path:
+    if form == "docx":
+        return forms.to_docx(items, path.with_suffix(".docx"))
+    if form == "text":
+        path = path.with_suffix(".txt")
+        path.write_bytes(forms.to_text(items))
+        return path
+    path = path.with_suffix(".html")
+    path.write_bytes(forms.to_html(items))
+    return path
+
+
+@pytest.mark.parametrize(("fmt", "form", "split"), [
+    ("2019", "html", True), ("2019", "text", False), ("2021", "html", True), ("2021", "html", False),
+    ("2021", "text", True), ("2021", "docx", True)])
+def test_a_consistent_report_is_clean_in_either_format_and_form(tmp_path: Path, fmt: str, form: str,
+                                                                split: bool) -> None:
+    import corpus
+
+    year = 2020 if fmt == "2019" else 2022
+    items = forms.report_blocks(fmt, corpus.consistent_values(fmt, seed=5), year=year, split=split)
+    report = xlcheck.check(_write(form, items, tmp_path / "r"))
+    assert (report.format, report.year, report.error) == (fmt, year, None)
+    assert report.findings == []
+
+
+@pytest.mark.parametrize("form", ["html", "text"])
+def test_a_2021_slip_and_a_narrative_count_are_found_where_they_were_published(tmp_path: Path, form: str) -> None:
+    import corpus
+
+    values = corpus.consistent_values("2021", seed=2)
+    values["t3.public.natural"] += 1
+    in_force = int(values["t2.art20_1.normative.in_force"])
+    overview = [f"截至年底，本机关现行有效行政规范性文件{in_force + 2}件，本年制发行政规范性文件"
+                f"{int(values['t2.art20_1.normative.made'])}件。"]
+    items = forms.report_blocks("2021", values, year=2022, overview=overview)
+    report = xlcheck.check(_write(form, items, tmp_path / "r"))
+    res = found(report, "T3-RES")
+    assert len(res) == 1 and res[0].where is not None and len(found(report, "T3-ROW")) == 1
+    assert "（三（七）总计（自然人）：" in res[0].where and "三（一）予以公开（自然人）" in res[0].where
+    (n4,) = found(report, "N4")
+    assert n4.message == (f"正文称现行有效规范性文件 {in_force + 2} 件，但表中第二十条第（一）项 行政规范性文件"
+                          f"（现行有效件数）为 {in_force}")
+    assert n4.where is not None
+    assert n4.where.startswith(f"一、总体情况 第 1 段：“本机关现行有效行政规范性文件{in_force + 2}件”")
+    assert "表二 第 4 行" in n4.where
+
+
+# ── bounds ───────────────────────────────────────────────────────────────────────────────────────
+def test_a_published_file_beyond_the_size_bound_is_refused_unread(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import xlcheck.published as published
+
+    monkeypatch.setattr(published, "MAX_BYTES", 1000)
+    report = xlcheck.check(text_report(tmp_path))
+    assert report.error is not None and "上限" in report.error and "bound" in report.error
+
+
+def test_a_page_whose_spans_would_make_a_huge_table_is_refused(tmp_path: Path) -> None:
+    cells = '<td rowspan="200" colspan="200">x</td>' * 50
+    page = tmp_path / "spans.html"
+    page.write_text(f"<html><body><table><tr>{cells}</tr></table></body></html>", encoding="utf-8")
+    report = xlcheck.check(page)
+    assert report.error is not None and "spans.html" in report.error and "bound" in report.error

@@ -33,9 +33,6 @@ SUFFIXES = (".html", ".htm", ".shtml", ".mht", ".mhtml", ".docx", ".pdf", ".txt"
 #: the forms a folder walk picks up (a .txt beside the workbooks is more often a note than a report)
 WALKED_SUFFIXES = tuple(s for s in SUFFIXES if s != ".txt")
 
-_KINDS = {"html": "网页", "mhtml": "网页存档（MHTML）", "docx": "Word 文档", "pdf": "PDF", "text": "文本"}
-
-
 @dataclass
 class PublishedBook(Workbook):
     """A published report read as a workbook of one sheet (``正文``), with what only it carries."""
@@ -138,8 +135,9 @@ def read_published(path: str | os.PathLike[str], *, year: int | None = None) -> 
         blocks = _read_blocks(name, base, kind)
     except PermissionError:
         raise ReadError(f"{base}：没有读取该文件的权限，或文件正被其他程序独占 (permission denied)") from None
-    except ReadError:
-        raise
+    except ReadError as exc:  # a reader's own message names the file once
+        message = str(exc)
+        raise ReadError(message if message.startswith(base) else f"{base}：{message}") from None
     except OSError as exc:
         raise ReadError(f"{base}：无法打开文件 (cannot open: {exc.strerror or exc})") from None
     from .grid import SHEET, choose_report, lay_out
@@ -170,9 +168,3 @@ def _read_blocks(name: str, base: str, kind: str) -> list[Block]:
     from .pdf import read_pdf
 
     return list(read_pdf(name, base, MAX_PAGES))
-
-
-def kind_label(kind: str) -> str:
-    """How a message names a published form."""
-    return _KINDS.get(kind, kind)
-

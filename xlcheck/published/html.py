@@ -12,6 +12,8 @@ from .model import Block, Paragraph, ReadError, Table
 
 #: a cell spanning more rows or columns than this is cut there (a table has 25 rows, 15 columns)
 MAX_SPAN = 200
+#: a table whose spans lay out more cells than this is refused (a report's largest has ~300)
+MAX_TABLE_CELLS = 200_000
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 _BLOCK_TAGS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article",
@@ -167,6 +169,10 @@ def _table(element: Any) -> Table:
             while (r, c) in taken:
                 c += 1
             rows, cols = _span(td, "rowspan"), _span(td, "colspan")
+            if len(taken) + rows * cols > MAX_TABLE_CELLS:
+                raise ReadError(f"网页中有一张表格的合并单元格展开后超过 {MAX_TABLE_CELLS} 个单元格，"
+                                f"不像是年度报告的表格，已拒绝读取 "
+                                f"(a table spanning more than {MAX_TABLE_CELLS} cells, above the bound)")
             text = cell_text(td)
             for dr in range(rows):
                 for dc in range(cols):
