@@ -26,8 +26,8 @@ __all__ = ["MAX_BYTES", "MAX_PAGES", "SUFFIXES", "PublishedBook", "read_publishe
 
 #: a published report is a few hundred KB; a web page with inline images a few MB
 MAX_BYTES = 64 * 1024 * 1024
-#: pages of a PDF that are read; a report has fewer than 30
-MAX_PAGES = 200
+#: pages of a PDF that are read (pdfplumber takes about a second a page); a report has fewer than 30
+MAX_PAGES = 60
 #: names of published forms; the form itself is told by content
 SUFFIXES = (".html", ".htm", ".shtml", ".mht", ".mhtml", ".docx", ".pdf", ".txt")
 #: the forms a folder walk picks up (a .txt beside the workbooks is more often a note than a report)

@@ -29,6 +29,10 @@ def clean(text: str) -> str:
     return _INNER_SPACE.sub("", folded.translate(_RADICALS)).strip()
 
 
+#: a PDF still being read after this many seconds is given up (a page of a report takes about one)
+MAX_SECONDS = 180.0
+
+
 def read_pdf(name: str, base: str, max_pages: int) -> list[Block]:
     try:
         import pdfplumber
@@ -37,11 +41,17 @@ def read_pdf(name: str, base: str, max_pages: int) -> list[Block]:
                         "(pdfplumber is not installed)") from None
     # pdfminer logs a warning for every glyph of a font without a bounding box
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    import time
+
     blocks: list[Block] = []
     chars = 0
+    started = time.monotonic()
     try:
         with pdfplumber.open(name) as pdf:
             for page in pdf.pages[:max_pages]:
+                if time.monotonic() - started > MAX_SECONDS:
+                    raise ReadError(f"{base}：PDF 读取超过 {MAX_SECONDS:.0f} 秒仍未完成，不像是一份年度报告，已停止 "
+                                    f"(still reading after {MAX_SECONDS:.0f} s, above the bound)")
                 chars += len(page.chars)
                 blocks.extend(_page(page))
     except ReadError:
