@@ -82,6 +82,8 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
         if rule.rule.applies_to(report.format):
             # Cerberus sorts its errors by message; people read a rule's findings in sheet order
             report.findings.extend(sorted(run_rule(rule, document), key=lambda f: _position(f, order)))
+    # Last, after everything that adds findings: a published report's findings point at where the
+    # value was published (表三 第 N 行 第 M 列), not at the grid cells it was read into.
     where = getattr(source, "where", None)
     if where is not None:
         labels = document["ctx"].labels
