@@ -32,7 +32,7 @@ _SECTION = re.compile(r"^([一二三四五六])[、.．，,]")
 #: the section titles, for telling a section heading from a numbered sentence
 SECTION_WORDS = {"一": "总体情况", "二": "主动公开", "三": "收到和处理", "四": "行政复议", "五": "存在的主要问题",
                  "六": "其他需要报告"}
-_TITLE = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?.{0,6}政府信息公开.{0,6}年度报告")
+_TITLE = re.compile(r"((?:19|20)\d\d)\s*年(?:度)?.{0,6}政府信息公开.{0,6}报告")
 
 
 @dataclass(frozen=True)
