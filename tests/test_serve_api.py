@@ -208,15 +208,16 @@ def test_rules_plugins_health_and_openapi(client: TestClient) -> None:
     spec = client.get("/api/openapi.json").json()
     assert {"/api/check", "/api/annotate", "/api/clean", "/api/rules", "/api/plugins", "/healthz"} <= set(spec["paths"])
     assert "default-src 'self'" in client.get("/healthz").headers["content-security-policy"]
-    assert client.get("/api/docs", follow_redirects=False).headers["location"] == "/static/api.html"
+    assert client.get("/api/docs").url.path == "/static/api.html"
 
 
 def test_the_page_and_its_assets_come_from_the_server(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/static/app.js"' in page.text
-    assert 'href="/static/app.css"' in page.text and 'href="/marks.css"' in page.text
+    # relative URLs, so that a reverse proxy may serve the page under a prefix
+    assert '<script src="static/app.js"' in page.text
+    assert 'href="static/app.css"' in page.text and 'href="marks.css"' in page.text
     # offline government networks: the page loads nothing from anywhere else
     for text in (page.text, *(client.get(a).text for a in ("/static/app.js", "/static/app.css", "/marks.css"))):
         assert "http://" not in text and "https://" not in text and "//cdn" not in text
@@ -332,7 +333,21 @@ def test_nothing_left_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         c.post("/api/clean", files=_files(("x.xlsx", marked)))
         assert os.listdir(root) == []
     assert os.listdir(scratch) == []
+
+
+def test_a_failed_start_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcheck.serve import pool
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", None)
+
+    def broken(self: object) -> None:
+        raise RuntimeError("xlcheck serve: a worker process did not start")
+
+    monkeypatch.setattr(pool._Worker, "start", broken)
+    with pytest.raises(RuntimeError, match="did not start"), _client(workers=2):
+        pass
+    assert os.listdir(tmp_path) == []
 
 
 def test_no_client_path_is_read_or_written(client: TestClient, tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def create_app(settings: ServeSettings | None = None, registry: Registry | None 
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"}), ""
 
     async def docs(request: Request) -> tuple[Response, str]:
-        return RedirectResponse("/static/api.html"), ""
+        return RedirectResponse("../static/api.html"), ""  # relative: the proxy may add a prefix
 
     async def marks_css(request: Request) -> tuple[Response, str]:
         from .preview import marks_css as css

@@ -192,7 +192,12 @@ class CheckPool:
         loop = asyncio.get_running_loop()
         starting = [loop.run_in_executor(None, _Worker, context, self.settings.plugins)
                     for _ in range(self.settings.workers)]
-        self._workers = list(await asyncio.gather(*starting))
+        results = await asyncio.gather(*starting, return_exceptions=True)
+        self._workers = [w for w in results if isinstance(w, _Worker)]
+        failed = [e for e in results if isinstance(e, BaseException)]
+        if failed:  # leave nothing behind: no half-started pool, no private folder
+            await self.stop()
+            raise failed[0]
         self._idle = asyncio.Queue()
         for worker in self._workers:
             self._idle.put_nowait(worker)

@@ -1,5 +1,6 @@
 /* The check page: upload workbooks one by one to /api/preview, show each report, offer the copies.
  *
+ * Every URL is relative to the page, so the page also works behind a proxy under a sub-path.
  * Plain ES2017 (fetch, async/await, no optional chaining) so that the older Chromium builds shipped
  * with domestic desktops run it. Everything from a workbook is shown with textContent, never as HTML.
  */
@@ -34,7 +35,7 @@
   async function loadRules() {
     var select = $("rules");
     try {
-      var response = await fetch("/api/rules");
+      var response = await fetch("api/rules");
       var body = await response.json();
       select.textContent = "";
       body.rulesets.forEach(function (set) {
@@ -42,7 +43,7 @@
         if (set.name === body["default"]) option.selected = true;
         select.appendChild(option);
       });
-      var limits = await (await fetch("/api/limits")).json();
+      var limits = await (await fetch("api/limits")).json();
       $("limits").textContent = "每次最多 " + limits.max_files + " 个文件、共 " + limits.max_upload_mb +
         " MB；本服务没有登录认证，只应在单位内网中使用。";
     } catch (e) {
@@ -74,7 +75,7 @@
       $("progress-text").textContent = "正在校验 " + (i + 1) + " / " + files.length + "：" + files[i].name;
       var item = { file: files[i], result: null, problem: null };
       try {
-        var response = await fetch("/api/preview", { method: "POST", body: form([files[i]]) });
+        var response = await fetch("api/preview", { method: "POST", body: form([files[i]]) });
         if (response.status === 200 || (response.status === 422 && response.headers.get("content-type") === "application/json")) {
           var body = await response.json();
           if (body.report) item.result = body; else item.problem = body.error;
@@ -134,7 +135,7 @@
     }
     var result = item.result;
     var download = el("button", { type: "button", className: "primary", id: "download", text: "下载标注副本" });
-    download.addEventListener("click", function () { fetchDownload(download, "/api/annotate", [item.file]); });
+    download.addEventListener("click", function () { fetchDownload(download, "api/annotate", [item.file]); });
     detail.appendChild(el("div", { className: "headline" }, [
       el("span", { className: "verdict " + verdictClass(item), id: "verdict", text: result.verdict }),
       el("span", { className: "muted", text: result.described }),
@@ -314,7 +315,7 @@
       if (event.key === "Enter" || event.key === " ") { event.preventDefault(); $("choose").click(); }
     });
     $("summary").addEventListener("click", function () {
-      fetchDownload($("summary"), "/api/summary", state.items.map(function (item) { return item.file; }));
+      fetchDownload($("summary"), "api/summary", state.items.map(function (item) { return item.file; }));
     });
   });
 })();
