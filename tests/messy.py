@@ -8,12 +8,17 @@ stays right) and then changes what a clerk or a publishing system changed: a not
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import corpus
 import openpyxl
 from openpyxl.worksheet.worksheet import Worksheet
+
+from xlcheck.labels import normalize
 
 #: one-sheet, three-sheet and shifted layouts (room above the first sheet's first row for a note)
 LAYOUTS: dict[str, dict[str, Any]] = {
@@ -26,11 +31,35 @@ YEAR = {"2019": 2020, "2021": 2022}
 
 
 def build(path: Path, fmt: str, *, layout: str = "one-sheet", year: int | None = None, seed: int = 1,
-          values: Mapping[str, Any] | None = None, **options: Any) -> dict[str, str]:
-    """A consistent report of ``fmt`` in one of :data:`LAYOUTS`; returns field key -> ``Sheet!A1``."""
+          values: Mapping[str, Any] | None = None, t2_blocks: tuple[corpus.T2Block, ...] | None = None,
+          t3_results: tuple[tuple[str, str | None, str], ...] | None = None, **options: Any) -> dict[str, str]:
+    """A consistent report of ``fmt`` in one of :data:`LAYOUTS`; returns field key -> ``Sheet!A1``.
+
+    ``t2_blocks`` and ``t3_results`` replace the official rows corpus writes (to add a row that is not
+    in the format, or a subtotal); ``values`` must then hold a value for every cell they have. ``year``
+    0 writes no year.
+    """
     year = YEAR[fmt] if year is None else year
     data = dict(corpus.consistent_values(fmt, seed) if values is None else values)
-    return corpus._build_report(path, fmt, data, year=year or None, **{**LAYOUTS[layout], **options})
+    with ExitStack() as stack:
+        if t2_blocks is not None:
+            stack.enter_context(patch.object(corpus, f"T2_BLOCKS_{fmt}", t2_blocks))
+        if t3_results is not None:
+            stack.enter_context(patch.object(corpus, f"T3_RESULT_ROWS_{options.get('t3_format', fmt)}",
+                                             t3_results))
+        return corpus._build_report(path, fmt, data, year=year or None, **{**LAYOUTS[layout], **options})
+
+
+def with_row(blocks: tuple[corpus.T2Block, ...], block: str, after: str, row: tuple[str, str]
+             ) -> tuple[corpus.T2Block, ...]:
+    """Table 二's blocks with ``row`` (key, label) added to ``block`` after the row ``after``."""
+    out = []
+    for b in blocks:
+        if b.key == block:
+            at = [k for k, _ in b.rows].index(after) + 1
+            b = replace(b, rows=(*b.rows[:at], row, *b.rows[at:]))
+        out.append(b)
+    return tuple(out)
 
 
 def edit(path: Path, change: Callable[[openpyxl.Workbook], None]) -> None:
@@ -46,19 +75,23 @@ def cells_with(ws: Worksheet, text: str) -> Iterator[Any]:
                 yield cell
 
 
-def relabel(path: Path, old: str, new: str) -> str:
-    """Retype the one label ``old`` as ``new`` (on whichever sheet); return its ``Sheet!A1``."""
+def relabel(path: Path, old: str, new: str | None) -> list[str]:
+    """Retype the label ``old`` (as typed, or drifted: compared after normalising) as ``new``, or clear
+    it, wherever it stands (a header repeated after a page break, too); return its ``Sheet!A1`` cells."""
     found: list[str] = []
+    wanted = normalize(old)
 
     def change(wb: openpyxl.Workbook) -> None:
         for ws in wb.worksheets:
-            for cell in cells_with(ws, old):
-                cell.value = new
-                found.append(f"{ws.title}!{cell.coordinate}")
+            for row in ws.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, str) and normalize(cell.value) == wanted:
+                        cell.value = new
+                        found.append(f"{ws.title}!{cell.coordinate}")
 
     edit(path, change)
-    assert len(found) == 1, (old, found)
-    return found[0]
+    assert found, old
+    return found
 
 
 def ref(cells: Mapping[str, str], key: str) -> tuple[str, int, int]:

@@ -17,7 +17,8 @@ from .rules import LabeledField, RuleContext
 
 @lru_cache(maxsize=32)
 def _field_info(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
-    return ({k: f.label for k, f in layout.fields.items()}, {k: f.kind for k, f in layout.fields.items()})
+    fields = {**layout.fields, **layout.legacy_fields}
+    return ({k: f.label for k, f in fields.items()}, {k: f.kind for k, f in fields.items()})
 
 
 def build_document(located: Located, layouts: Sequence[Layout], year: int | None,
@@ -37,5 +38,6 @@ def build_document(located: Located, layouts: Sequence[Layout], year: int | None
         "ctx": RuleContext(
             labels=labels, kinds=kinds, layouts=tuple(layouts),
             field_names={f"cover.{f.key}": f.label for f in fields},
-            field_refs={f"cover.{key}": ref for key, (_, ref) in located.cover.items()}),
+            field_refs={f"cover.{key}": ref for key, (_, ref) in located.cover.items()},
+            missing=located.missing),
     }

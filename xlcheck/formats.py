@@ -88,12 +88,13 @@ def _t3_rows(other: tuple[Row, ...]) -> tuple[Row, ...]:
 
 _T3_TITLE = "三、收到和处理政府信息公开申请情况"
 _CORNER = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
-T3_2019 = Table("t3", _T3_TITLE, "三", (Block("", T3_COLUMNS, _t3_rows(
-    (Row("other", "（六）其他处理", (_RESULTS,), "三（六）其他处理"),))),), corner=_CORNER, header="申请人情况")
+_OTHER_2019 = Row("other", "（六）其他处理", (_RESULTS,), "三（六）其他处理")
+T3_2019 = Table("t3", _T3_TITLE, "三", (Block("", T3_COLUMNS, _t3_rows((_OTHER_2019,))),),
+                corner=_CORNER, header="申请人情况")
 T3_2021 = Table("t3", _T3_TITLE, "三", (Block("", T3_COLUMNS, _t3_rows(_sub("other", "（六）其他处理", (
     "申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
     "申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "其他")))),), corner=_CORNER, header="申请人情况")
+    "其他"))), legacy=(_OTHER_2019,)),), corner=_CORNER, header="申请人情况")
 
 # ── 表四 政府信息公开行政复议、行政诉讼情况 ───────────────────────────────────────────────────────
 _OUTCOMES = (("upheld", "结果维持"), ("corrected", "结果纠正"), ("other", "其他结果"),

@@ -10,6 +10,7 @@ import difflib
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _DROP = re.compile(r"[\s\u3000\"'“”‘’「」『』《》<>]+")
 _PUNCT = str.maketrans({
@@ -40,6 +41,49 @@ def strip_numbering(norm: str) -> str:
     return _NUMBERING.sub("", norm, count=1)
 
 
+def numbering(norm: str) -> str:
+    """The leading "1." or "(一)" of a normalised label, "" when it has none."""
+    match = _NUMBERING.match(norm)
+    return match.group(0) if match else ""
+
+
 def similarity(a: str, b: str) -> float:
     """How alike two normalised labels are, 0..1, ignoring their numbering."""
     return difflib.SequenceMatcher(None, strip_numbering(a), strip_numbering(b), autojunk=False).ratio()
+
+
+#: how alike a misspelt label must be to the official one to be taken for it
+MIN_SIMILARITY = 0.6
+
+
+def match_by_place(found: dict[int, int], candidates: Sequence[tuple[int, str]], officials: Sequence[str]
+                   ) -> list[int]:
+    """Take labels that are not official text for the official labels they stand in for.
+
+    ``officials`` are the normalised official labels in order (rows top to bottom, or columns left to
+    right); ``found`` maps the index of each official label matched exactly to its position (row or
+    column) and gains every match made here; ``candidates`` are (position, normalised label) of the
+    other labels. A candidate may only be an official label missing between its matched neighbours,
+    the one most like it (at least :data:`MIN_SIMILARITY`), or, when only its numbering is left
+    ("（七）", "3."), the single missing label with that numbering. Returns, per candidate, the index
+    of the official label it was taken for, or -1.
+    """
+    out = []
+    for pos, label in candidates:
+        lo = max((i for i, p in found.items() if p < pos), default=-1)
+        hi = min((i for i, p in found.items() if p > pos), default=len(officials))
+        gap = [i for i in range(lo + 1, hi) if i not in found]
+        match = _likeliest(label, gap, officials)
+        if match >= 0:
+            found[match] = pos
+        out.append(match)
+    return out
+
+
+def _likeliest(label: str, gap: Sequence[int], officials: Sequence[str]) -> int:
+    if not gap:
+        return -1
+    if not strip_numbering(label):
+        return gap[0] if len(gap) == 1 and numbering(officials[gap[0]]) == label else -1
+    score, best = max((similarity(label, officials[i]), i) for i in gap)
+    return best if score >= MIN_SIMILARITY else -1

@@ -53,6 +53,9 @@ class Block:
     #: 2021 blocks whose single value is merged across the block's width
     merged_value: bool = False
     kind: ValueKind = "count"
+    #: rows of an older format read in place of their sub-rows (2021 table 三 published with the single
+    #: 2019 （六）其他处理 row): their values count where the sub-rows' would, under their own keys
+    legacy: tuple[Row, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity, like Layout
@@ -120,6 +123,18 @@ class Layout:
         for table, block, row, column in self.cells():
             key = ".".join(part for part in (table.key, block.key, row.key, column.key) if part)
             out[key] = Field(key, table, block, row, column)
+        return out
+
+    @cached_property
+    def legacy_fields(self) -> dict[str, Field]:
+        """The fields of the blocks' legacy rows, keyed like :attr:`fields`."""
+        out: dict[str, Field] = {}
+        for table in self.tables:
+            for block in table.blocks:
+                for row in block.legacy:
+                    for column in block.columns:
+                        key = ".".join(part for part in (table.key, block.key, row.key, column.key) if part)
+                        out[key] = Field(key, table, block, row, column)
         return out
 
     def cells(self) -> Iterator[tuple[Table, Block, Row, Column]]:

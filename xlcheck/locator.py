@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 
 from .cells import column_letter
-from .labels import normalize, similarity
-from .layout import Block, Layout, Table
+from .labels import match_by_place, normalize
+from .layout import Block, Column, Layout, Table
 from .reader import Sheet, Workbook, cell_ref
 from .rules import LabeledField
 from .values import CellValue, parse
@@ -27,8 +27,6 @@ ALIASES = {
     normalize("2.没有现成信息需要另行制作"): (normalize("2.没有现成信息需另行制作"),),
     normalize("四、结转下年度继续办理"): (normalize("四、结转下一年度继续办理"),),
 }
-#: how alike a misspelt label must be to the official one to be taken for it
-MIN_SIMILARITY = 0.6
 
 
 class NotAReportError(Exception):
@@ -60,6 +58,13 @@ class Located:
     unit: str | None = None
     #: cover fields: key -> (value as text, cell)
     cover: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: fields of the layout read from a legacy row instead (``Block.legacy``): not missing
+    replaced: set[str] = field(default_factory=set)
+
+    @property
+    def missing(self) -> frozenset[str]:
+        """The layout's fields the workbook does not have: rules that need one of them are not checked."""
+        return frozenset(self.layout.fields.keys() - self.values.keys() - self.replaced)
 
 
 class _Index:
@@ -179,7 +184,13 @@ class _T3Spec:
     """What locating table 三 needs of its layout, in normalised form, worked out once per table."""
 
     official: dict[str, int]
-    parents: frozenset[str]
+    #: the official row labels, in order
+    names: tuple[str, ...]
+    columns: tuple[str, ...]
+    #: a parent label ("（三）不予公开") -> the indices of its sub-rows
+    children: dict[str, tuple[int, ...]]
+    #: a legacy row's label -> its index in ``Block.legacy``
+    legacy: dict[str, int]
     headers: frozenset[str]
     stops: frozenset[str]
     keys: tuple[tuple[str, ...], ...]
@@ -192,9 +203,16 @@ def _t3_spec(table: Table) -> _T3Spec:
     for i, row in enumerate(block.rows):
         for alias in ALIASES.get(normalize(row.label), ()):
             official[alias] = i
+    children: dict[str, list[int]] = {}
+    for i, row in enumerate(block.rows):
+        for parent in row.parents:
+            children.setdefault(normalize(parent), []).append(i)
     return _T3Spec(
         official=official,
-        parents=frozenset(normalize(p) for row in block.rows for p in row.parents),
+        names=tuple(normalize(row.label) for row in block.rows),
+        columns=tuple(normalize(column.label) for column in block.columns),
+        children={k: tuple(v) for k, v in children.items()},
+        legacy={normalize(row.label): i for i, row in enumerate(block.legacy)},
         headers=frozenset(normalize(x) for x in (table.corner, table.header, "法人或其他组织",
                                                    *(col.label for col in block.columns[:2]))),
         stops=frozenset(normalize(t) for t in ("行政复议", "四、政府信息公开行政复议、行政诉讼情况",
@@ -202,9 +220,15 @@ def _t3_spec(table: Table) -> _T3Spec:
         keys=tuple(tuple(f"t3.{row.key}.{column.key}" for column in block.columns) for row in block.rows))
 
 
+def _nonstandard(located: Located, sheet: Sheet, r: int, c: int, what: str, official: str) -> None:
+    located.issues.append(Issue("S2", "nonstandard", (
+        f"{what}“{sheet.value(r, c)}”与标准格式不一致，按“{official}”处理"), (cell_ref(sheet.name, r, c),)))
+
+
 # ── 表三 ─────────────────────────────────────────────────────────────────────────────────────────
 def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
     block = table.blocks[0]
+    spec = _t3_spec(table)
     best: tuple[int, int, int, dict[str, int], int] | None = None
     for s, r, c in index.find(block.columns[0].label):
         cols = {block.columns[0].key: c}
@@ -220,58 +244,34 @@ def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
     if best is None:
         located.issues.append(Issue("S2", "missing", f"找不到表{table.number}（{table.title}）：没有“自然人”等列标题"))
         return False
-    s, _, first_col, cols, bottom = best
+    s, top, first_col, cols, bottom = best
     sheet = index.sheets[s]
+    if len(cols) < len(block.columns):
+        _t3_columns_by_place(sheet, table, spec, (top, first_col, max(bottom, top + 2)), cols, located)
     for column in block.columns:
         if column.key not in cols:
             located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{column.label}”列"))
-    spec = _t3_spec(table)
-    official, parents, headers, stops = spec.official, spec.parents, spec.headers, spec.stops
     matched: dict[int, int] = {}          # official row index -> grid row
     pending: list[tuple[int, int, str]] = []  # grid row, label column, label
     for r in range(bottom + 1, min(len(sheet.rows), bottom + 150)):
         texts = sheet.row_texts(r)
-        if any(t in stops for _, t in texts):
+        if any(t in spec.stops for _, t in texts):
             break
-        if any(t in headers for _, t in texts):
+        if any(t in spec.headers for _, t in texts):
             continue
         labels = [(c, t) for c, t in texts if c < first_col]
         if not labels:
             continue
         label_col, leaf = labels[-1]
-        found = official.get(leaf)
+        found = spec.official.get(leaf)
         if found is not None and found not in matched:
             matched[found] = r
         else:
             pending.append((r, label_col, leaf))
     explained: set[int] = set()
-    for r, label_col, leaf in pending:
-        if not _has_values(sheet, r, cols.values()):
-            continue
-        where = cell_ref(sheet.name, r, label_col)
-        if leaf in parents:
-            subs = [i for i, row in enumerate(block.rows) if any(normalize(p) == leaf for p in row.parents)]
-            explained.update(i for i in subs if i not in matched)
-            names = "、".join(block.rows[i].label for i in subs)
-            located.issues.append(Issue("S2", "unknown", (
-                f"表{table.number}的“{sheet.value(r, label_col)}”是旧格式的单独一行；{located.layout.format} 版格式中"
-                f"它分为 {len(subs)} 行（{names}），请按新格式分行填写"), (where,)))
-            continue
-        lo = max((i for i, gr in matched.items() if gr < r), default=-1)
-        hi = min((i for i, gr in matched.items() if gr > r), default=len(block.rows))
-        candidates = [(similarity(leaf, normalize(block.rows[i].label)), i) for i in range(lo + 1, hi)
-                      if i not in matched]
-        score, i = max(candidates, default=(0.0, -1))
-        if score >= MIN_SIMILARITY:
-            matched[i] = r
-            located.issues.append(Issue("S2", "nonstandard", (
-                f"表{table.number}的行标签“{sheet.value(r, label_col)}”与标准格式不一致，"
-                f"按“{block.rows[i].label}”处理"), (where,)))
-        else:
-            located.issues.append(Issue("S2", "unknown", (
-                f"表{table.number}中有一行“{sheet.value(r, label_col)}”不是 {located.layout.format} 版格式中的行"),
-                (where,)))
-    if not matched:
+    if pending:
+        explained = _t3_rows_by_place(sheet, table, spec, pending, matched, cols, located)
+    if not matched and not explained:
         located.issues.append(Issue("S2", "missing", f"找不到表{table.number}（{table.title}）的行标签"))
         return True
     for i, row in enumerate(block.rows):
@@ -284,14 +284,87 @@ def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
     return True
 
 
+def _t3_columns_by_place(sheet: Sheet, table: Table, spec: _T3Spec, where: tuple[int, int, int],
+                         cols: dict[str, int], located: Located) -> None:
+    """Table 三's column headers that are not official text ("社会公组织"), by place and likeness."""
+    top, first_col, bottom = where
+    block = table.blocks[0]
+    taken = set(cols.values())
+    candidates = sorted({c: t for r in range(top - 1, bottom + 1) for c, t in sheet.row_texts(r)
+                         if c > first_col and c not in taken and t not in spec.headers
+                         and t not in spec.columns}.items())
+    found = {i: cols[column.key] for i, column in enumerate(block.columns) if column.key in cols}
+    for (c, _), i in zip(candidates, match_by_place(found, candidates, spec.columns), strict=True):
+        if i >= 0:
+            column = block.columns[i]
+            cols[column.key] = c
+            r = next(r for r in range(top - 1, bottom + 1) if any(cc == c for cc, _ in sheet.row_texts(r)))
+            _nonstandard(located, sheet, r, c, f"表{table.number}的列标题", column.label)
+
+
+def _t3_rows_by_place(sheet: Sheet, table: Table, spec: _T3Spec, pending: Sequence[tuple[int, int, str]],
+                      matched: dict[int, int], cols: dict[str, int], located: Located) -> set[int]:
+    """Table 三's rows whose labels are not official text: a misspelt or bare-numbered row is taken by
+    its place and likeness, a subtotal or an old-format row is reported (the old single （六） row of
+    2019 is read in place of the 2021 sub-rows). Returns the rows whose absence is already explained."""
+    block = table.blocks[0]
+    fmt = located.layout.format
+    value_cols = list(cols.values())
+    explained: set[int] = set()
+    parents = [(r, c, leaf) for r, c, leaf in pending if leaf in spec.children]
+    others = [(r, c, leaf) for r, c, leaf in pending if leaf not in spec.children]
+    for (r, c, _), i in zip(others, match_by_place(matched, [(r, leaf) for r, _, leaf in others], spec.names),
+                               strict=True):
+        if i >= 0:
+            _nonstandard(located, sheet, r, c, f"表{table.number}的行标签", block.rows[i].label)
+        elif _has_values(sheet, r, value_cols):
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}中有一行“{sheet.value(r, c)}”不是 {fmt} 版格式中的行，请删除或改为标准行"),
+                (cell_ref(sheet.name, r, c),)))
+    for r, c, leaf in parents:
+        if not _has_values(sheet, r, value_cols):
+            continue  # a group label on a row of its own
+        subs = spec.children[leaf]
+        where = (cell_ref(sheet.name, r, c),)
+        typed = sheet.value(r, c)
+        if any(i in matched for i in subs):
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}的“{typed}”一行是小计行，不是格式中的行（格式中没有小计行），请删除这一行；"
+                "它的数值没有参与核对"), where))
+            continue
+        explained.update(subs)
+        names = "、".join(block.rows[i].label for i in subs)
+        if leaf in spec.legacy:
+            legacy = block.legacy[spec.legacy[leaf]]
+            _put_row(located, sheet, r, [(f"t3.{legacy.key}.{column.key}", cols[column.key])
+                                         for column in block.columns if column.key in cols])
+            located.replaced.update(key for i in subs for key in spec.keys[i])
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}的“{typed}”是旧格式的单独一行；{fmt} 版格式中它分为 {len(subs)} 行（{names}），"
+                "请按新格式分行填写；本次按这一行的数值核对"), where))
+        else:
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}的“{typed}”应分为 {len(subs)} 行（{names}）填写；用到这些行的核对未能进行"),
+                where))
+    return explained
+
+
 def _has_values(sheet: Sheet, r: int, cols: Iterable[int]) -> bool:
     return any(sheet.value(r, c) not in ("", None) for c in cols)
 
 
 # ── 表二 ─────────────────────────────────────────────────────────────────────────────────────────
+#: what ends table 二's last block: the next table, or the next section
+_AFTER_T2 = ("三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况",
+             "五、存在的主要问题及改进情况", "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）")
+
+
 def _locate_t2(index: _Index, table: Table, located: Located) -> bool:
-    headings = {block.key: index.find(block.heading) for block in table.blocks}
+    headings = {block.key: index.find(block.heading)[:1] for block in table.blocks}
+    if not all(headings.values()):
+        _t2_headings_by_place(index, table, headings, located)
     starts = sorted(pos for hits in headings.values() for pos in hits)
+    starts += [pos for label in _AFTER_T2 for pos in index.find(label)]
     found = False
     for block in table.blocks:
         if not headings[block.key]:
@@ -304,24 +377,54 @@ def _locate_t2(index: _Index, table: Table, located: Located) -> bool:
     return found
 
 
+def _t2_headings_by_place(index: _Index, table: Table, headings: dict[str, list[tuple[int, int, int]]],
+                          located: Located) -> None:
+    """Block headings that are not official text ("第二十条第五项"), by place and likeness."""
+    officials = [normalize(block.heading) for block in table.blocks]
+    # a position orders sheets before rows
+    found = {i: s * 100_000 + r for i, block in enumerate(table.blocks) for s, r, _ in headings[block.key]}
+    candidates = sorted((s * 100_000 + r, (s, r, c), norm) for norm, hits in index.at.items()
+                        if norm.startswith("第二十条") and norm not in officials for s, r, c in hits)
+    places = match_by_place(found, [(pos, norm) for pos, _, norm in candidates], officials)
+    for (_, (s, r, c), _), i in zip(candidates, places, strict=True):
+        if i >= 0:
+            headings[table.blocks[i].key] = [(s, r, c)]
+            _nonstandard(located, index.sheets[s], r, c, f"表{table.number}的标题", table.blocks[i].heading)
+
+
+@functools.lru_cache(maxsize=32)
+def _foreign(layout: Layout) -> frozenset[str]:
+    return frozenset(normalize(label) for label in layout.foreign_labels)
+
+
 def _locate_block(index: _Index, table: Table, block: Block, where: tuple[int, int, int, int],
                   located: Located) -> None:
-    s, top, _, end = where
+    s, top, heading_col, end = where
+    sheet = index.sheets[s]
     rows: dict[str, tuple[int, int]] = {}
     for row in block.rows:
         hits = [(rr, cc) for ss, rr, cc in index.find(row.label) if ss == s and top < rr < end]
         if hits:
             rows[row.key] = hits[0]
-        else:
-            located.issues.append(Issue("S2", "missing", f"表{table.number}“{block.heading}”缺少“{row.label}”一行"))
+    header = [(rr, cc) for ss, rr, cc in index.find(block.label_header) if ss == s and top < rr < end]
+    label_col = header[0][1] if header else min((cc for _, cc in rows.values()), default=heading_col)
     cols: dict[str, int] = {}
+    header_rows: set[int] = {rr for rr, _ in header}
     for column in block.columns:
-        header = [cc for ss, rr, cc in index.find(column.label) if ss == s and top <= rr < end]
-        if header:
-            cols[column.key] = header[0]
-        elif block.merged_value and rows:
-            cols[column.key] = min(cc for _, cc in rows.values()) + 1
-        else:
+        hits = [(rr, cc) for ss, rr, cc in index.find(column.label) if ss == s and top <= rr < end]
+        if hits:
+            cols[column.key] = hits[0][1]
+            header_rows.add(hits[0][0])
+        elif block.merged_value:
+            cols[column.key] = label_col + 1
+    if len(cols) < len(block.columns):
+        _t2_columns_by_place(sheet, table, block, (min(header_rows, default=top + 1), label_col), cols, located)
+    _t2_rows_by_place(sheet, table, block, (top, end, label_col, header_rows), rows, cols, located)
+    for row in block.rows:
+        if row.key not in rows:
+            located.issues.append(Issue("S2", "missing", f"表{table.number}“{block.heading}”缺少“{row.label}”一行"))
+    for column in block.columns:
+        if column.key not in cols:
             located.issues.append(Issue("S2", "missing",
                                         f"表{table.number}“{block.heading}”缺少“{column.label}”列"))
     for row in block.rows:
@@ -330,6 +433,42 @@ def _locate_block(index: _Index, table: Table, block: Block, where: tuple[int, i
                 if column.key in cols:
                     _put(located, index, f"t2.{block.key}.{row.key}.{column.key}", s, rows[row.key][0],
                          cols[column.key])
+
+
+def _t2_columns_by_place(sheet: Sheet, table: Table, block: Block, where: tuple[int, int], cols: dict[str, int],
+                         located: Located) -> None:
+    header_row, label_col = where
+    officials = [normalize(column.label) for column in block.columns]
+    taken = set(cols.values())
+    candidates = [(c, t) for c, t in sheet.row_texts(header_row) if c > label_col and c not in taken]
+    found = {i: cols[column.key] for i, column in enumerate(block.columns) if column.key in cols}
+    for (c, _), i in zip(candidates, match_by_place(found, candidates, officials), strict=True):
+        if i >= 0:
+            cols[block.columns[i].key] = c
+            _nonstandard(located, sheet, header_row, c, f"表{table.number}“{block.heading}”的列标题",
+                         block.columns[i].label)
+
+
+def _t2_rows_by_place(sheet: Sheet, table: Table, block: Block, where: tuple[int, int, int, set[int]],
+                      rows: dict[str, tuple[int, int]], cols: dict[str, int], located: Located) -> None:
+    """Rows of a block whose labels are not official text: a misspelt one ("规范文件") is taken by its
+    place and likeness, one that is not in the format and holds values is an error on its cell."""
+    top, end, label_col, header_rows = where
+    officials = [normalize(row.label) for row in block.rows]
+    used = {rr for rr, _ in rows.values()}
+    foreign = _foreign(located.layout)
+    candidates = [(r, t) for r in range(top + 1, end) if r not in used and r not in header_rows
+                  for c, t in sheet.row_texts(r) if c == label_col and t not in foreign]
+    found = {i: rows[row.key][0] for i, row in enumerate(block.rows) if row.key in rows}
+    for (r, _), i in zip(candidates, match_by_place(found, candidates, officials), strict=True):
+        if i >= 0:
+            rows[block.rows[i].key] = (r, label_col)
+            _nonstandard(located, sheet, r, label_col, f"表{table.number}“{block.heading}”的行标签",
+                         block.rows[i].label)
+        elif _has_values(sheet, r, cols.values()):
+            located.issues.append(Issue("S2", "unknown", (
+                f"表{table.number}“{block.heading}”中有一行“{sheet.value(r, label_col)}”不是 "
+                f"{located.layout.format} 版格式中的行，请删除或改为标准行"), (cell_ref(sheet.name, r, label_col),)))
 
 
 # ── 表四 ─────────────────────────────────────────────────────────────────────────────────────────
@@ -349,27 +488,68 @@ def _locate_t4(index: _Index, table: Table, located: Located) -> bool:
         hits = [cc for ss, rr, cc in index.find(label) if ss == s and top <= rr <= top + 3 and cc >= left]
         if hits:
             starts[key] = hits[0]
-    order = sorted(starts, key=starts.__getitem__)
+    known = {normalize(x) for column in block.columns for x in (column.label, column.group, column.supergroup)
+             if x} | {normalize(table.title)}
+    if len(starts) < len(groups):
+        texts = sorted({c: (r, t) for r in range(top, top + 4) for c, t in sheet.row_texts(r)
+                        if c > left and t not in known and c not in starts.values()}.items())
+        officials = [normalize(label) for label in groups.values()]
+        found = {i: starts[key] for i, key in enumerate(groups) if key in starts}
+        for (c, (r, _)), i in zip(texts, match_by_place(found, [(c, t) for c, (_, t) in texts], officials),
+                                  strict=True):
+            if i >= 0:
+                key = list(groups)[i]
+                starts[key] = c
+                _nonstandard(located, sheet, r, c, f"表{table.number}的列标题", groups[key])
+    order = sorted(starts.values())
     subs: dict[str, tuple[int, int]] = {}
+    for group in groups:
+        if group not in starts:
+            continue
+        span = (starts[group], min([c for c in order if c > starts[group]], default=1 << 20))
+        columns = [column for column in block.columns if column.key.startswith(f"{group}.")]
+        for column in columns:
+            under = [(rr, cc) for ss, rr, cc in index.find(column.label)
+                     if ss == s and top <= rr <= top + 4 and span[0] <= cc < span[1]]
+            if under:
+                subs[column.key] = min(under, key=lambda h: h[1])
+        if len(columns) > sum(column.key in subs for column in columns):
+            _t4_columns_by_place(sheet, table, columns, (top, span), known, subs, located)
     for column in block.columns:
-        group, _ = column.key.split(".")
-        under = [(rr, cc) for ss, rr, cc in index.find(column.label)
-                 if ss == s and top <= rr <= top + 4 and cc >= starts.get(group, left)
-                 and all(cc < starts[g] for g in order if starts[g] > starts.get(group, left))]
-        if group in starts and under:
-            subs[column.key] = min(under, key=lambda h: h[1])
-        else:
+        if column.key not in subs:
             located.issues.append(Issue("S2", "missing", f"表{table.number}缺少“{column.group}·{column.label}”列"))
     if not subs:
         return True
     value_row = max(rr for rr, _ in subs.values()) + 1
+    value_cols = [cc for _, cc in subs.values()]
     for candidate in range(value_row, value_row + 3):
-        if _has_values(sheet, candidate, [cc for _, cc in subs.values()]):
+        if _has_values(sheet, candidate, value_cols) and not _is_note_row(sheet, candidate, value_cols):
             value_row = candidate
             break
     for key, (_, cc) in subs.items():
         _put(located, index, f"t4.{key}", s, value_row, cc)
     return True
+
+
+def _t4_columns_by_place(sheet: Sheet, table: Table, columns: Sequence[Column], where: tuple[int, tuple[int, int]],
+                         known: Set[str], subs: dict[str, tuple[int, int]], located: Located) -> None:
+    top, (first, stop) = where
+    taken = {cc for _, cc in subs.values()}
+    texts = sorted({c: (r, t) for r in range(top, top + 5) for c, t in sheet.row_texts(r)
+                    if first <= c < stop and t not in known and c not in taken}.items())
+    officials = [normalize(column.label) for column in columns]
+    found = {i: subs[column.key][1] for i, column in enumerate(columns) if column.key in subs}
+    for (c, (r, _)), i in zip(texts, match_by_place(found, [(c, t) for c, (_, t) in texts], officials),
+                              strict=True):
+        if i >= 0:
+            subs[columns[i].key] = (r, c)
+            _nonstandard(located, sheet, r, c, f"表{table.number}“{columns[i].group}”的列标题", columns[i].label)
+
+
+def _is_note_row(sheet: Sheet, r: int, cols: Iterable[int]) -> bool:
+    """A note written under a table ("注：行政复议、行政诉讼数量含上年度结转数量。"), not its values."""
+    return any(isinstance(v := sheet.value(r, c), str) and normalize(v).startswith(("注", "备注", "说明"))
+               for c in cols)
 
 
 _TABLE_LOCATORS = {"t2": _locate_t2, "t3": _locate_t3, "t4": _locate_t4}

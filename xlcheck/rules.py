@@ -141,6 +141,8 @@ class RuleContext:
     layouts: tuple[Any, ...]
     field_names: Mapping[str, str]
     field_refs: Mapping[str, str]
+    #: fields of the report's format that the workbook does not have (a row or column not found)
+    missing: frozenset[str] = frozenset()
 
 
 #: structure issues that are warnings: a label that differs but was understood, a report year the
@@ -173,7 +175,11 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             if _lookup(self.root_document, path) not in wanted:
                 return
         constant = isinstance(constraint["right"], (int, float))
+        missing: frozenset[str] = self.root_document["ctx"].missing
+        lacking: list[tuple[str, ...]] = []
         for left_keys, right_keys in _expanded(self, constraint):
+            if missing and _lacks(missing, left_keys + right_keys, lacking):
+                continue
             left = _cells(value, left_keys)
             if left is None or not left:
                 continue
@@ -195,6 +201,8 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
             if "note" in constraint:
                 message += f"（{constraint['note']}）"
             self._hit(fld, message, _involved(left) + _involved(right or []))
+        if lacking:
+            self._hit(fld, _unchecked_message(lacking, labels), (), Severity.WARNING)
 
     def _validate_xl_values(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
         """Check how each value cell was typed.
@@ -356,6 +364,23 @@ def _cells(values: Mapping[str, CellValue], keys: Sequence[str]) -> list[CellVal
             return None
         out.append(cell)
     return out
+
+
+def _lacks(missing: frozenset[str], keys: Sequence[str], lacking: list[tuple[str, ...]]) -> bool:
+    """Whether a comparison needs a field the workbook does not have; it is then not evaluated (a sum
+    without one of its terms is not the rule), and ``lacking`` records what it lacked."""
+    absent = tuple(key for key in keys if key in missing)
+    if absent:
+        lacking.append(absent)
+    return bool(absent)
+
+
+def _unchecked_message(lacking: Sequence[tuple[str, ...]], labels: Mapping[str, str]) -> str:
+    names = list(dict.fromkeys(key for keys in lacking for key in keys))
+    shown = "、".join(f"“{labels.get(key, key)}”" for key in names[:3])
+    more = f"等 {len(names)} 个单元格" if len(names) > 3 else ""
+    return (f"这条规则有 {len(lacking)} 处未能核对：表格中找不到{shown}{more}（缺少的行、列见 S2），"
+            "用到它们的等式没有核对")
 
 
 def _holds(left: float, op: str, right: float) -> bool:
