@@ -39,7 +39,8 @@ def test_json_contract_for_a_report_with_errors(capsys: pytest.CaptureFixture[st
     assert code == 1
     assert list(out) == ["reports"]
     (report,) = out["reports"]
-    assert set(report) == {"path", "format", "year", "findings"}
+    assert set(report) == {"path", "format", "year", "findings", "previous"}
+    assert report["previous"] is None
     assert (report["path"], report["format"], report["year"]) == (str(path), "2019", 2020)
     for finding in report["findings"]:
         assert set(finding) == {"rule", "severity", "message", "cells"}

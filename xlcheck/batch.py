@@ -205,6 +205,10 @@ class Settings(NamedTuple):
     annotate: str = NONE
     #: with ``annotate="beside"``: the annotated copy's path (one file only)
     output: str | None = None
+    #: keep each report's values (``Report.values``) for pairing years and the aggregate
+    keep_values: bool = False
+    #: a roster (``xlcheck.roster.Roster``) giving each unit's 行政层级 to the rules
+    roster: Any = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,10 @@ class Task:
     source: str
     target: str | None = None
     target_shown: str | None = None
+    #: last year's report, read to compare with and not checked itself (``--previous``)
+    reference: bool = False
+    #: already checked (the cross-year rules ran in the parent): only its annotated copy is left to write
+    report: Report | None = None
 
 
 @dataclass
@@ -304,9 +312,24 @@ def _registry_for(settings: Settings) -> Registry:
 
 def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     """Check one file and write its annotated copy as ``settings`` says; never raises for a bad file."""
-    from .check import check
+    from .check import check, read_values
 
-    report = check(task.source, rules=settings.rules, year=settings.year, registry=registry)
+    if task.reference:
+        report = read_values(task.source, rules=settings.rules, registry=registry)
+        report.path = task.path
+        if report.values is not None:
+            report.values.path = task.path
+        return Outcome(task.index, report)
+    if task.report is not None:
+        report = task.report
+        report.path = task.source
+    else:
+        roster = settings.roster
+        report = check(task.source, rules=settings.rules, year=settings.year, registry=registry,
+                       unit_level=roster.level_for if roster is not None else None,
+                       keep_values=settings.keep_values)
+        if report.values is not None:
+            report.values.path = task.path
     outcome = Outcome(task.index, report)
     mode = settings.annotate
     # copies only of files with findings in a folder run; a file marked in place only when there is

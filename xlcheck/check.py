@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,24 +15,57 @@ from .locator import NotAReportError, locate
 from .marks import SUMMARY_MARKER
 from .plugins import PluginError, Registry, default_registry
 from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, Workbook, read_workbook
-from .rules import run_rule
+from .rules import LabeledField, run_rule
+from .yearvalues import YearValues
 
 DEFAULT_RULESET = "national"
+#: who the report is from, read whatever the rule set: pairing years and the roster match units by them
+IDENTITY_FIELDS = (LabeledField("unit_name", "填报单位"), LabeledField("uscc", "统一社会信用代码"))
+
+#: gives the unit's 行政层级 from the unit name and 统一社会信用代码 read from the workbook (a roster)
+LevelLookup = Callable[[str | None, str | None], str | None]
 
 #: cover fields the core reads itself, when a rule set declares them (``xlcheck fields`` says so)
-CORE_COVER_FIELDS = {"unit_name": "xlcheck 读作报告的单位（Report.unit，汇总表的“单位名称”）"}
+CORE_COVER_FIELDS = {
+    "unit_name": "xlcheck 读作报告的单位（Report.unit，汇总表的“单位名称”），也用于与上年报告、名单配对",
+    "uscc": "xlcheck 用它与上年报告、名单中的单位配对",
+}
 
 
 def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: int | None = None,
-          registry: Registry | None = None) -> Report:
+          registry: Registry | None = None, level: str | None = None, unit_level: LevelLookup | None = None,
+          previous: str | os.PathLike[str] | YearValues | None = None, keep_values: bool = False) -> Report:
     """Check one workbook file and return its ``Report``; never raises for a bad workbook.
 
     ``rules`` names the rule set (the national baseline by default); ``year`` overrides the report
-    year found in the workbook. A file that cannot be read or holds no report gets ``Report.error``.
+    year found in the workbook; ``level`` is the unit's 行政层级 (``meta.level``; else ``unit_level``
+    looks it up, else a cover field ``level`` gives it). ``previous`` is last year's report of the
+    same unit (a workbook, or values kept from one): the cross-year rules compare with it.
+    ``keep_values`` keeps ``Report.values``. A file that cannot be read or holds no report gets
+    ``Report.error``.
     """
-    try:
+    return _guarded(path, lambda: check_workbook(
+        read_source(path, year=year), rules=rules, year=year, registry=registry, level=level,
+        unit_level=unit_level, previous=_previous(previous, rules, registry), keep_values=keep_values))
+
+
+def read_values(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: int | None = None,
+                registry: Registry | None = None) -> Report:
+    """Read a workbook's values without checking it (last year's report, to compare with): a
+    ``Report`` with no findings and ``values`` kept, or with ``error``."""
+    def read() -> Report:
         book = read_source(path, year=year)
-        return check_workbook(book, rules=rules, year=year, registry=registry)
+        report, located = _located(book, registry or default_registry(), rules, year)
+        if located is not None:
+            report.values = _values(report, located, None)
+        return report
+
+    return _guarded(path, read)
+
+
+def _guarded(path: str | os.PathLike[str], work: Callable[[], Report]) -> Report:
+    try:
+        return work()
     except ReadError as exc:
         return Report(os.fspath(path), error=str(exc))
     except PluginError:  # an unknown rule set: the caller's mistake, not the file's
@@ -40,6 +74,13 @@ def check(path: str | os.PathLike[str], *, rules: str = DEFAULT_RULESET, year: i
         return Report(os.fspath(path), error=(
             f"{Path(path).name}：xlcheck 内部错误，未能校验这个文件；请把文件和这条信息反馈给开发者 "
             f"(internal error: {type(exc).__name__}: {exc})"))
+
+
+def _previous(previous: str | os.PathLike[str] | YearValues | Report | None, rules: str,
+              registry: Registry | None) -> YearValues | Report | None:
+    if previous is None or isinstance(previous, (YearValues, Report)):
+        return previous
+    return read_values(previous, rules=rules, registry=registry)
 
 
 def read_source(path: str | os.PathLike[str], *, year: int | None = None) -> Workbook:
@@ -55,31 +96,30 @@ def read_source(path: str | os.PathLike[str], *, year: int | None = None) -> Wor
 
 
 def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | None = None,
-                   registry: Registry | None = None) -> Report:
-    """Check values already read (from a file, or from an open workbook through xlwings)."""
+                   registry: Registry | None = None, level: str | None = None,
+                   unit_level: LevelLookup | None = None, previous: YearValues | Report | None = None,
+                   keep_values: bool = False) -> Report:
+    """Check values already read (from a file, or from an open workbook through xlwings); the
+    options are ``check``'s."""
     registry = registry or default_registry()
     source = book
-    # an annotated copy's own summary sheet quotes labels and years; it is not part of the report
-    sheets = [s for s in book.sheets if not _is_summary(s)]
     compiled = registry.compiled(rules)
-    fields = registry.fields(rules)
-    report = Report(book.path, marked=len(sheets) < len(book.sheets))
-    book = Workbook(book.path, sheets, book.kind)
-    try:
-        located = locate(book, registry.layouts, year, fields)
-    except NotAReportError as exc:
-        report.error = f"{Path(book.path).name}：{exc}"
+    report, located = _located(book, registry, rules, year)
+    if located is None:
         return report
-    report.format = located.layout.format
-    report.year = year or located.year
-    report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit  # see CORE_COVER_FIELDS
+    fields = [*registry.fields(rules), *_identity(registry.fields(rules))]
+    unit_code = located.cover.get("uscc", ("", ""))[0] or None
+    level = level or (unit_level(report.unit, unit_code) if unit_level is not None else None) \
+        or located.cover.get("level", ("", ""))[0] or None
     document = build_document(located, registry.layouts, report.year, fields)
+    document["meta"]["level"] = level
     narrative = getattr(source, "narrative", None)
     if narrative is not None:  # a published report's text (rules N1–N5 and plugin rules read it)
         document["narrative"] = narrative
     order = {sheet.name: i for i, sheet in enumerate(book.sheets)}
     for rule in compiled:
-        if rule.rule.applies_to(report.format):
+        # cross-year rules run once the report is paired with last year's (xlcheck.crossyear)
+        if rule.rule.applies_to(report.format) and not rule.rule.cross_year:
             # Cerberus sorts its errors by message; people read a rule's findings in sheet order
             report.findings.extend(sorted(run_rule(rule, document), key=lambda f: _position(f, order)))
     # Last, after everything that adds findings: a published report's findings point at where the
@@ -89,7 +129,42 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
         labels = document["ctx"].labels
         cells = {cell.ref: (labels.get(cell.key, ""), cell.number) for cell in document["values"].values()}
         report.findings = [_published(f, where, cells) for f in report.findings]
+    if keep_values or previous is not None:
+        report.values = _values(report, located, level)
+    if previous is not None:
+        from .crossyear import compare_with
+
+        compare_with(report, previous, registry=registry, rules=rules)
+        if not keep_values:
+            report.values = None
     return report
+
+
+def _identity(fields: list[LabeledField]) -> list[LabeledField]:
+    keys = {f.key for f in fields}
+    return [f for f in IDENTITY_FIELDS if f.key not in keys]
+
+
+def _located(book: Workbook, registry: Registry, rules: str, year: int | None) -> tuple[Report, Any]:
+    # an annotated copy's own summary sheet quotes labels and years; it is not part of the report
+    sheets = [s for s in book.sheets if not _is_summary(s)]
+    fields = registry.fields(rules)
+    report = Report(book.path, marked=len(sheets) < len(book.sheets))
+    book = Workbook(book.path, sheets, book.kind)
+    try:
+        located = locate(book, registry.layouts, year, [*fields, *_identity(fields)])
+    except NotAReportError as exc:
+        report.error = f"{Path(book.path).name}：{exc}"
+        return report, None
+    report.format = located.layout.format
+    report.year = year or located.year
+    report.unit = located.cover.get("unit_name", ("", ""))[0] or located.unit  # see CORE_COVER_FIELDS
+    return report, located
+
+
+def _values(report: Report, located: Any, level: str | None) -> YearValues:
+    return YearValues.of(report.path, located.layout.format, report.year, located.values, unit=report.unit,
+                         code=located.cover.get("uscc", ("", ""))[0], level=level)
 
 
 #: places a finding on a published report names at most; the rest are counted

@@ -8,12 +8,13 @@ its annotated copy could not be written.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import batch
+    from . import batch, review
     from .plugins import Registry
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Dask 调度器地址，如 tcp://10.0.0.5:8786；文件须位于各节点都能访问的共享路径 "
                             "(Dask scheduler address; inputs and --out-dir on a path every worker can read)")
     _rules_option(check)
+    _review_options(check)
 
     rules = sub.add_parser("rules", help="列出规则 (list rules)", parents=[plugin_opts],
                            description="列出规则集实际执行的每条规则：编号、级别、说明，以及规则集新增或修改了哪些。")
@@ -171,6 +173,21 @@ def _rules_option(parser: argparse.ArgumentParser) -> None:
                         help="规则集，默认 national 全国基线；其他规则集在全国基线之上执行 (rule set)")
 
 
+def _review_options(check: argparse.ArgumentParser) -> None:
+    group = check.add_argument_group("审核（跨年度比对、名单、汇总表） (reviewing)")
+    group.add_argument("--previous", nargs="+", action="extend", default=[], metavar="LAST",
+                       help="上一年度的报告：工作簿、文件夹、通配符或 @列表；按单位名称（或统一社会信用代码）配对，"
+                            "做跨年度比对（T3-XY、T2-XY、XY-COPY），这些文件本身不校验。不给时，同一批中"
+                            "相邻年度的报告自动配对 (last year's reports to compare with; paired by unit)")
+    group.add_argument("--roster", metavar="名单.xlsx",
+                       help="应报送单位名单（.xlsx 或 .csv，每行一个单位：单位名称、可选统一社会信用代码、可选"
+                            "行政层级）；汇总中列出未报送和名单外的单位，名单给出的行政层级用于校验 "
+                            "(roster of units: not reported / not on the roster; levels for the rules)")
+    group.add_argument("--aggregate", metavar="汇总.xlsx",
+                       help="写出汇总表：标准格式的空白工作簿，每个数据为通过校验的报告之和；第二张表列出计入"
+                            "和未计入的报告及原因；汇总表本身也校验 (aggregate table of the passing reports)")
+
+
 def _version() -> str:
     from . import __version__
 
@@ -211,8 +228,6 @@ def _registry(args: argparse.Namespace) -> Registry:
 
 
 def _same_file(a: str, b: str) -> bool:
-    import os
-
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -269,14 +284,19 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                               output=args.output)
     dask = args.executor == "dask"
     tasks = batch.plan(found.files, settings, args.out_dir, absolute=dask)
-    bar = _Progress(len(tasks))
-    try:
-        result = batch.run(tasks, settings, registry=registry, jobs=args.jobs,
-                           scheduler=args.scheduler if dask else None, on_outcome=bar.update)
-    except batch.ExecutorError as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        bar.close()
+    review = None
+    if args.previous or args.roster or args.aggregate or len(tasks) > 1:
+        review = _review(args, tasks, settings, registry)
+        result = review.result
+    else:
+        bar = _Progress(len(tasks))
+        try:
+            result = batch.run(tasks, settings, registry=registry, jobs=args.jobs,
+                               scheduler=args.scheduler if dask else None, on_outcome=bar.update)
+        except batch.ExecutorError as exc:
+            raise UsageError(str(exc)) from None
+        finally:
+            bar.close()
     failed_writes = False
     for outcome in result.outcomes:
         if outcome.write_error is not None:
@@ -293,6 +313,33 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if failed_writes or any(r.error is not None for r in reports):
         return EXIT_UNREADABLE
     return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
+
+
+def _review(args: argparse.Namespace, tasks: list[batch.Task], settings: batch.Settings,
+            registry: Registry) -> review.ReviewResult:
+    """A run that pairs years (and reads a roster, writes an aggregate): ``xlcheck.review``."""
+    from . import batch, review
+
+    previous: list[batch.Task] = []
+    if args.previous:
+        try:
+            found = batch.expand(args.previous)
+        except batch.InputError as exc:
+            raise UsageError(str(exc)) from None
+        for empty in found.empty:
+            print(f"xlcheck: {empty}：没有找到上一年度的工作簿 (no workbooks found)", file=sys.stderr)
+        mine = {os.path.normcase(os.path.abspath(t.path)) for t in tasks}
+        kept = [f for f in found.files if os.path.normcase(os.path.abspath(f.path)) not in mine]
+        previous = batch.plan(kept, settings, absolute=args.executor == "dask")
+    bar = _Progress(len(tasks) + len(previous))
+    try:
+        return review.run(tasks, previous, settings, registry=registry, explicit=bool(args.previous),
+                          jobs=args.jobs, scheduler=args.scheduler if args.executor == "dask" else None,
+                          on_outcome=lambda o: bar.update(o, counted=o.index < len(tasks)))
+    except batch.ExecutorError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        bar.close()
 
 
 def _summary(path: str, result: batch.BatchResult, registry: Registry, rules: str) -> bool:
@@ -320,11 +367,14 @@ class _Progress:
         self._bar: Any = None
         self._task: Any = None
 
-    def update(self, outcome: batch.Outcome) -> None:
+    def update(self, outcome: batch.Outcome, counted: bool = True) -> None:
+        """One more file done; ``counted``: in the counts of verdicts (not last year's files, read only)."""
         if not self.enabled:
             return
         report = outcome.report
-        if report.error is not None:
+        if not counted:
+            pass
+        elif report.error is not None:
             self.counts[2] += 1
         elif report.ok:
             self.counts[0] += 1

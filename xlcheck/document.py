@@ -16,14 +16,14 @@ from .rules import LabeledField, RuleContext
 
 
 @lru_cache(maxsize=32)
-def _field_info(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
+def field_info(layout: Layout) -> tuple[dict[str, str], dict[str, str]]:
     fields = {**layout.fields, **layout.legacy_fields}
     return ({k: f.label for k, f in fields.items()}, {k: f.kind for k, f in fields.items()})
 
 
 def build_document(located: Located, layouts: Sequence[Layout], year: int | None,
                    fields: Sequence[LabeledField] = ()) -> dict[str, Any]:
-    labels, kinds = _field_info(located.layout)
+    labels, kinds = field_info(located.layout)
     return {
         "meta": {
             "layout": located.layout,

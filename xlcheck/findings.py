@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .yearvalues import YearValues
 
 
 class Severity(str, enum.Enum):
@@ -76,6 +80,11 @@ class Report:
     annotated: str | None = None
     #: the workbook carries an earlier xlcheck summary sheet (it is an annotated copy)
     marked: bool = False
+    #: last year's report of the same unit it was compared with (cross-year rules), when one was
+    previous: str | None = None
+    #: the values the cross-year rules and the aggregate need, kept when asked (``keep_values``);
+    #: not part of the JSON
+    values: YearValues | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -91,6 +100,7 @@ class Report:
             "format": self.format,
             "year": self.year,
             "findings": [f.to_dict() for f in self.findings],
+            "previous": self.previous,
         }
         if self.error is not None:
             out["error"] = self.error

@@ -72,6 +72,12 @@ class Rule:
     def applies_to(self, fmt: str | None) -> bool:
         return self.enabled and (not self.formats or fmt in self.formats)
 
+    @property
+    def cross_year(self) -> bool:
+        """The rule reads last year's report (the ``previous`` or ``pairing`` fields of the document):
+        it runs once the report has been paired with last year's, not with the other rules."""
+        return any(key in CROSS_YEAR_FIELDS for key in self.schema)
+
 
 @dataclass(frozen=True)
 class LabeledField:
@@ -127,6 +133,9 @@ class EffectiveRule:
     replaced: str = ""
 
 
+#: document fields that exist only once a report is paired with last year's
+CROSS_YEAR_FIELDS = frozenset({"previous", "pairing"})
+
 OVERRIDABLE = frozenset({"severity", "enabled", "message", "description"})
 
 
@@ -157,52 +166,119 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
              where: str | None = None) -> None:
         self._error(fld, cerberus_errors.CUSTOM, message, tuple(cells), severity, where)
 
-    def _validate_xl_compare(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
-        """Compare sums of value cells, for every binding of the placeholders in ``each``.
+    def _validate_xl_compare(self, constraint: Mapping[str, Any] | Sequence[Mapping[str, Any]], fld: str,
+                             value: Any) -> None:
+        """Compare sums of value cells, for every binding of the placeholders in ``each``; a list of
+        such comparisons makes them one rule.
+
+        A key ``previous.KEY`` is last year's value of KEY (the rule runs only when last year's report
+        is known: put the rule under the ``previous`` field); a key starting with ``-`` is subtracted.
 
         The rule's arguments are validated against this schema:
-        {'type': 'dict', 'schema': {
+        {'anyof': [{'type': 'dict', 'schema': {
             'left': {'type': 'list', 'required': True, 'schema': {'type': 'string'}},
             'op': {'type': 'string', 'allowed': ['==', '>=', '<='], 'required': True},
             'right': {'type': ['list', 'number'], 'required': True},
             'each': {'type': 'dict', 'valuesrules': {'type': 'list'}},
             'name': {'type': 'string'},
             'when': {'type': 'dict', 'valuesrules': {'type': 'list'}},
-            'note': {'type': 'string'}}}
+            'note': {'type': 'string'}}},
+          {'type': 'list', 'schema': {'type': 'dict', 'schema': {
+            'left': {'type': 'list', 'required': True, 'schema': {'type': 'string'}},
+            'op': {'type': 'string', 'allowed': ['==', '>=', '<='], 'required': True},
+            'right': {'type': ['list', 'number'], 'required': True},
+            'each': {'type': 'dict', 'valuesrules': {'type': 'list'}},
+            'name': {'type': 'string'},
+            'when': {'type': 'dict', 'valuesrules': {'type': 'list'}},
+            'note': {'type': 'string'}}}}]}
         """
-        labels = self.root_document["ctx"].labels
+        if isinstance(constraint, Mapping):
+            self._compare(constraint, fld)
+        else:
+            for one in constraint:
+                self._compare(one, fld)
+
+    def _compare(self, constraint: Mapping[str, Any], fld: str) -> None:
+        document = self.root_document
+        labels = document["ctx"].labels
         for path, wanted in constraint.get("when", {}).items():
-            if _lookup(self.root_document, path) not in wanted:
+            if _lookup(document, path) not in wanted:
                 return
         constant = isinstance(constraint["right"], (int, float))
-        missing: frozenset[str] = self.root_document["ctx"].missing
+        missing: frozenset[str] = document["ctx"].missing
         lacking: list[tuple[str, ...]] = []
-        for left_keys, right_keys in _expanded(self, constraint):
-            if missing and _lacks(missing, left_keys + right_keys, lacking):
+        before = document.get("previous")
+        sources = (document["values"], before["values"] if isinstance(before, Mapping) else {})
+        for left_terms, right_terms in _expanded(self, constraint):
+            this_year = tuple(key for key, _, previous in left_terms + right_terms if not previous)
+            if missing and _lacks(missing, this_year, lacking):
                 continue
-            left = _cells(value, left_keys)
+            left = _terms(sources, left_terms)
             if left is None or not left:
                 continue
             if constant:
-                right: list[CellValue] | None = []
+                right: list[_Cell] | None = []
                 right_sum = float(constraint["right"])
             else:
-                right = _cells(value, right_keys)
+                right = _terms(sources, right_terms)
                 if right is None or not right:
                     continue
-                right_sum = sum(c.number for c in right)  # type: ignore[misc]
-            left_sum = sum(c.number for c in left)  # type: ignore[misc]
+                right_sum = _sum(right)
+            left_sum = _sum(left)
             if _holds(left_sum, constraint["op"], right_sum):
                 continue
-            left_label = _side(left, labels, "")
-            right_label = (show(right_sum) if not right else _side(right, labels, constraint.get("name", "")))
+            left_label = _side(left, labels, "", before)
+            right_label = (show(right_sum) if not right else _side(right, labels, constraint.get("name", ""), before))
             message = _compare_message(constraint["op"], left_label, left_sum, right_label, right_sum,
                                        bool(right))
+            message += _quoted(left + (right or []), before)
             if "note" in constraint:
                 message += f"（{constraint['note']}）"
             self._hit(fld, message, _involved(left) + _involved(right or []))
         if lacking:
             self._hit(fld, _unchecked_message(lacking, labels), (), Severity.WARNING)
+
+    def _validate_xl_same(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
+        """Last year's report (the ``previous`` field) has the same numbers as this year's in the
+        tables named: a report copied from last year's (内容雷同).
+
+        The rule's arguments are validated against this schema:
+        {'type': 'dict', 'schema': {
+            'tables': {'type': 'list', 'schema': {'type': 'string'}, 'required': True},
+            'share': {'type': 'number', 'min': 0, 'max': 1},
+            'min_nonzero': {'type': 'integer', 'min': 0}}}
+        """
+        if not isinstance(value, Mapping):
+            return
+        current, before = self.root_document["values"], value["values"]
+        prefixes = tuple(f"{t}." for t in constraint["tables"])
+        compared = same = nonzero = 0
+        for key, cell in current.items():
+            old = before.get(key)
+            if old is None or not key.startswith(prefixes) or cell.number is None or old.number is None:
+                continue
+            compared += 1
+            if abs(cell.number - old.number) <= 1e-9:
+                same += 1
+                nonzero += cell.number != 0
+        share = constraint.get("share", 1.0)
+        if not compared or same < compared * share - 1e-9 or nonzero < constraint.get("min_nonzero", 1):
+            return
+        numbers = "、".join(_TABLE_NAMES.get(t, t) for t in constraint["tables"])
+        extent = "全部相同" if same == compared else f"有 {same} 个相同（{same * 100 // compared}%）"
+        self._hit(fld, (f"{numbers}的 {compared} 个数据与上年报告“{value['name']}”{extent}，其中不为 0 的 "
+                        f"{nonzero} 个；请核实是否照抄了上年的报告（内容雷同）"), ())
+
+    def _validate_xl_pairing(self, constraint: str, fld: str, value: Any) -> None:
+        """Report how the report was paired with last year's: ``missing`` (no report of the unit's
+        previous year was found) or ``duplicate`` (a unit name matches two files of one year).
+
+        The rule's arguments are validated against this schema:
+        {'type': 'string', 'allowed': ['missing', 'duplicate']}
+        """
+        if isinstance(value, Mapping):
+            for message in value.get(constraint, ()):
+                self._hit(fld, message, ())
 
     def _validate_xl_values(self, constraint: Mapping[str, Any], fld: str, value: Any) -> None:
         """Check how each value cell was typed.
@@ -338,49 +414,58 @@ def _bindings(each: Mapping[str, Sequence[str]]) -> Iterator[dict[str, str]]:
         yield dict(zip(names, combo, strict=True))
 
 
+#: a term of an ``xl_compare`` side: the field key, subtracted, last year's
+_Term = tuple[str, bool, bool]
+#: a cell of a side: the value, subtracted, last year's
+_Cell = tuple[CellValue, bool, bool]
+_TABLE_NAMES = {"t2": "表二", "t3": "表三", "t4": "表四"}
+
+
+def _term(key: str) -> _Term:
+    negative = key.startswith("-")
+    key = key.removeprefix("-")
+    return (key.removeprefix("previous."), negative, key.startswith("previous."))
+
+
 def _expanded(validator: ReportValidator, constraint: Mapping[str, Any]
-              ) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The (left keys, right keys) of every binding of an ``xl_compare``, worked out once per compiled
+              ) -> list[tuple[tuple[_Term, ...], tuple[_Term, ...]]]:
+    """The (left terms, right terms) of every binding of an ``xl_compare``, worked out once per compiled
     rule: the same few hundred keys are formatted on every check otherwise."""
     cache = validator.__dict__.setdefault("_xl_keys", {})
     hit = cache.get(id(constraint))
     if hit is None or hit[0] is not constraint:  # the constraint is kept, so its id cannot be reused
         right = constraint["right"] if isinstance(constraint["right"], list) else []
-        keys = [(tuple(k.format(**b) for k in constraint["left"]), tuple(k.format(**b) for k in right))
+        keys = [(tuple(_term(k.format(**b)) for k in constraint["left"]),
+                 tuple(_term(k.format(**b)) for k in right))
                 for b in _bindings(constraint.get("each", {}))]
         hit = cache[id(constraint)] = (constraint, keys)
-    expanded: list[tuple[tuple[str, ...], tuple[str, ...]]] = hit[1]
+    expanded: list[tuple[tuple[_Term, ...], tuple[_Term, ...]]] = hit[1]
     return expanded
 
 
-def _cells(values: Mapping[str, CellValue], keys: Sequence[str]) -> list[CellValue] | None:
-    """The cells of ``keys`` that the workbook has; None when one of them holds no usable number."""
+def _terms(sources: tuple[Mapping[str, CellValue], Mapping[str, CellValue]], terms: Sequence[_Term]
+           ) -> list[_Cell] | None:
+    """The cells of ``terms`` that the workbooks have; None when one of them holds no usable number."""
     out = []
-    for key in keys:
-        cell = values.get(key)
+    for key, negative, previous in terms:
+        cell = sources[previous].get(key)
         if cell is None:
             continue
         if cell.number is None:
             return None
-        out.append(cell)
+        out.append((cell, negative, previous))
     return out
 
 
-def _lacks(missing: frozenset[str], keys: Sequence[str], lacking: list[tuple[str, ...]]) -> bool:
-    """Whether a comparison needs a field the workbook does not have; it is then not evaluated (a sum
-    without one of its terms is not the rule), and ``lacking`` records what it lacked."""
-    absent = tuple(key for key in keys if key in missing)
-    if absent:
-        lacking.append(absent)
-    return bool(absent)
-
-
-def _unchecked_message(lacking: Sequence[tuple[str, ...]], labels: Mapping[str, str]) -> str:
-    names = list(dict.fromkeys(key for keys in lacking for key in keys))
-    shown = "、".join(f"“{labels.get(key, key)}”" for key in names[:3])
-    more = f"等 {len(names)} 个单元格" if len(names) > 3 else ""
-    return (f"这条规则有 {len(lacking)} 处未能核对：表格中找不到{shown}{more}（缺少的行、列见 S2），"
-            "用到它们的等式没有核对")
+        missing: frozenset[str] = document["ctx"].missing
+        lacking: list[tuple[str, ...]] = []
+        before = document.get("previous")
+        sources = (document["values"], before["values"] if isinstance(before, Mapping) else {})
+        for left_terms, right_terms in _expanded(self, constraint):
+            this_year = tuple(key for key, _, previous in left_terms + right_terms if not previous)
+            if missing and _lacks(missing, this_year, lacking):
+                continue
+            left = _terms(sources, left_terms)
 
 
 def _holds(left: float, op: str, right: float) -> bool:
@@ -392,12 +477,24 @@ def _holds(left: float, op: str, right: float) -> bool:
     return left <= right + tolerance
 
 
-def _side(cells: Sequence[CellValue], labels: Mapping[str, str], name: str) -> str:
+def _side(cells: Sequence[_Cell], labels: Mapping[str, str], name: str, before: Any) -> str:
     if name:
         return f"{name}之和"
-    if len(cells) == 1:
-        return labels[cells[0].key]
-    return " + ".join(labels[c.key] for c in cells)
+
+    def label(cell: _Cell) -> str:
+        value, _, previous = cell
+        return f"上年{before['labels'].get(value.key, value.key)}" if previous else labels[value.key]
+
+    out = label(cells[0]) if not cells[0][1] else f"−{label(cells[0])}"
+    for cell in cells[1:]:
+        out += f" {'−' if cell[1] else '+'} {label(cell)}"
+    return out
+
+
+def _quoted(cells: Sequence[_Cell], before: Any) -> str:
+    """Where last year's numbers come from: its file, cells and numbers."""
+    quoted = [f"{c.ref} 为 {c.shown}" for c, _, previous in cells if previous]
+    return f"（上年报告“{before['name']}”：{'，'.join(quoted)}）" if quoted else ""
 
 
 def _compare_message(op: str, left_label: str, left: float, right_label: str, right: float,
@@ -410,10 +507,11 @@ def _compare_message(op: str, left_label: str, left: float, right_label: str, ri
     return f"{left_label}为 {show(left)}，不应{relation} {right_label}"
 
 
-def _involved(cells: Sequence[CellValue]) -> tuple[str, ...]:
+def _involved(cells: Sequence[_Cell]) -> tuple[str, ...]:
     """Every cell of a side, zeros included: the commonest slip is a part left at 0, and a clerk who
-    follows the marks must find that cell among them."""
-    return tuple(c.ref for c in cells)
+    follows the marks must find that cell among them. Never last year's: they are in another
+    workbook (the message quotes them)."""
+    return tuple(c.ref for c, _, previous in cells if not previous)
 
 
 # ── D1–D4: how a value was typed ─────────────────────────────────────────────────────────────────

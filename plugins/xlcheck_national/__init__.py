@@ -9,7 +9,7 @@ from xlcheck.rules import Rule
 
 __version__ = "0.1.0"
 
-ERROR, WARNING = Severity.ERROR, Severity.WARNING
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 T3_COLS = ["natural", "business", "research", "nonprofit", "legal", "other_org", "total"]
 T3_APPLICANTS = [f"t3.{{row}}.{col}" for col in T3_COLS[:-1]]
@@ -86,6 +86,31 @@ RULES = (
          {"narrative": {"xl_narrative": "N4"}}),
     Rule("N5", WARNING, "第五部分“存在的主要问题及改进情况”存在，且不为空、不只写“无”（已发布的报告）",
          {"narrative": {"xl_narrative": "problems"}}),
+    # ── across years: run once the report is paired with last year's report of the same unit ──
+    Rule("T3-XY", ERROR, "表三每列：本年“二、上年结转”= 上年报告“四、结转下年度继续办理”（需要上年报告）",
+         {"previous": {"xl_compare": {"left": ["t3.carried_over.{col}"], "op": "==",
+                                      "right": ["previous.t3.carry_forward.{col}"], "each": {"col": T3_COLS}}}}),
+    Rule("T2-XY", WARNING,
+         "表二：现行有效件数 = 上年现行有效件数 + 本年制发件数 − 本年废止件数（2021 版）；"
+         "上一年项目数量 = 上年的上一年项目数量 + 上年的本年增/减（2019 版）（需要同版的上年报告）",
+         {"previous": {"xl_compare": [
+             {"left": ["t2.art20_1.{row}.in_force"], "op": "==",
+              "right": ["previous.t2.art20_1.{row}.in_force", "t2.art20_1.{row}.made", "-t2.art20_1.{row}.repealed"],
+              "each": {"row": ["regulations", "normative"]}, "when": {"meta.format": ["2021"],
+                                                                      "previous.meta.format": ["2021"]},
+              "note": "修订、失效、清理等也会改变现行有效件数，如有差异请核实并在报告中说明"},
+             {"left": ["t2.{block}.{row}.prev_items"], "op": "==",
+              "right": ["previous.t2.{block}.{row}.prev_items", "previous.t2.{block}.{row}.change"],
+              "each": {"block": ["art20_5", "art20_6", "art20_8"],
+                       "row": ["licensing", "other_services", "penalty", "enforcement", "fees"]},
+              "when": {"meta.format": ["2019"], "previous.meta.format": ["2019"]},
+              "note": "项目调整、统计口径变化也会造成差异，如有请核实说明"}]}}),
+    Rule("XY-COPY", WARNING, "表二至表四的数据与上年报告完全相同：可能照抄了上年报告（内容雷同）",
+         {"previous": {"xl_same": {"tables": ["t2", "t3", "t4"], "share": 1.0, "min_nonzero": 1}}}),
+    Rule("XY-NONE", INFO, "找不到同一单位上一年度的报告，未做跨年度比对",
+         {"pairing": {"xl_pairing": "missing"}}),
+    Rule("XY-DUP", WARNING, "同一单位同一年度有两个以上的文件，无法确定用哪一个比对",
+         {"pairing": {"xl_pairing": "duplicate"}}),
 )
 
 

@@ -1,0 +1,68 @@
+"""A reviewer's batch: checking this year's workbooks, pairing them with last year's and running the
+cross-year rules, then writing the annotated copies.
+
+1. every workbook is checked (and every ``--previous`` workbook read, not checked) by the batch
+   executor chosen — in this process, a process pool or on Dask — each keeping its values;
+2. here, in this process: reports are paired with last year's and the cross-year rules run
+   (``xlcheck.pairing``), from the values the workers returned;
+3. the annotated copies are written by the same executor, now that every finding is known.
+
+No workbook is read twice for checking; the annotated copy reads its workbook once, as always.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from . import batch
+
+if TYPE_CHECKING:
+    from .plugins import Registry
+
+
+@dataclass(eq=False)
+class ReviewResult:
+    """What a reviewer's run produced: the batch result of this year's files, last year's reports
+    read to compare with, and whether reports were paired at all."""
+
+    result: batch.BatchResult
+    previous: list[batch.Outcome]
+    paired: bool
+
+
+def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: batch.Settings, *,
+        registry: Registry, explicit: bool, jobs: int | None = None, scheduler: str | None = None,
+        on_outcome: batch.Progress | None = None, on_annotated: batch.Progress | None = None) -> ReviewResult:
+    """Check ``tasks`` and read ``previous`` (last year's workbooks, named with ``--previous``:
+    ``explicit``), pair and compare the years, then annotate as ``settings`` says."""
+    from .pairing import compare_years
+
+    n = len(tasks)
+    references = [replace(t, index=n + i, reference=True) for i, t in enumerate(previous)]
+    checking = settings._replace(annotate=batch.NONE, keep_values=True)
+    first = batch.run([*tasks, *references], checking, registry=registry, jobs=jobs, scheduler=scheduler,
+                      on_outcome=on_outcome)
+    outcomes = [o for o in first.outcomes if o.index < n]
+    before = [o for o in first.outcomes if o.index >= n]
+    paired = compare_years([o.report for o in outcomes], [o.report for o in before], registry=registry,
+                           rules=settings.rules, explicit=explicit)
+    peak, interrupted = first.peak_rss, first.interrupted
+    if settings.annotate != batch.NONE and not first.interrupted:
+        by_index = {t.index: t for t in tasks}
+        # the values stay here (the aggregate needs them); the workers need the findings only
+        second = [replace(by_index[o.index], report=replace(o.report, values=None)) for o in outcomes
+                  if o.report.error is None]
+        written = batch.run(second, settings, registry=registry, jobs=jobs, scheduler=scheduler,
+                            on_outcome=on_annotated)
+        peak, interrupted = max(peak, written.peak_rss), written.interrupted
+        mine = {o.index: o for o in outcomes}
+        for done in written.outcomes:
+            outcome = mine[done.index]
+            outcome.copy, outcome.write_error = done.copy, done.write_error
+            outcome.report.annotated = done.report.annotated
+            if done.report.error is not None and outcome.report.error is None:  # the worker died
+                outcome.write_error = done.report.error
+    result = batch.BatchResult(outcomes, n, interrupted, peak)
+    return ReviewResult(result, before, paired)
