@@ -247,7 +247,7 @@ def test_a_cover_key_declared_by_another_set_is_fine_and_a_disabled_rule_is_not_
     reads = plugin("reads", xlcheck_overlays=lambda: [Overlay("national", (Rule("RD-1", Severity.ERROR, "x", {
         "cover": {"type": "dict", "schema": {"uscc": {"regex": "9.*"}}}}),))])
     assert problems_of(reads) == {}
-    # national's own T2-LVL reads cover.level, which only guangdong declares, and is off by default
+    # national's own T2-LVL reads meta.level, which the core fills (roster, level=, a cover 行政层级)
     assert problems_of() == {}
     gd_blocked = load(blocked=["guangdong"])
     assert [i.name for i in gd_blocked.plugins if i.problems] == []

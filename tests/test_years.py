@@ -264,3 +264,124 @@ def test_one_file_does_not_import_pairing(tmp_path: Path) -> None:
             "'xlcheck.review', 'xlcheck.roster', 'xlcheck.aggregate')), file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert proc.stderr.strip().splitlines()[-1] == "[]", proc.stderr
+
+
+# ── roster ───────────────────────────────────────────────────────────────────────────────────────
+def test_roster_statuses_and_levels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    folder = tmp_path / "2023"
+    report_at(folder / "青山.xlsx", dict(THIS, **{"t2.art20_1.regulations.in_force": 2}), 2023, unit="青山镇政府")
+    report_at(folder / "石滩.xlsx", THIS, 2023, unit="石滩镇人民政府")
+    report_at(folder / "外单位.xlsx", THIS, 2023, unit="某某局")
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in (("序号", "单位名称", "行政层级"), (1, "青山镇人民政府", "乡镇人民政府（街道办事处）"),
+                (2, "石滩镇人民政府", "设区的市级人民政府"), (3, "正果镇人民政府", "")):
+        ws.append(row)
+    wb.save(tmp_path / "名单.xlsx")
+    summary = tmp_path / "s.xlsx"
+    code, reports = run_json(capsys, str(folder), "--roster", str(tmp_path / "名单.xlsx"), "--summary", str(summary))
+    assert code == 0
+    # the roster's level reaches T2-LVL: a township makes no 规章; a districted city may
+    qingshan = reports[(folder / "青山.xlsx").as_posix()]
+    assert [f["rule"] for f in qingshan["findings"]] == ["T2-LVL"]
+    assert reports[(folder / "石滩.xlsx").as_posix()]["findings"] == []
+    sheet = load_workbook(summary)["报送情况"]
+    rows = [r[1:4] for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert rows == [("已报送", "青山镇人民政府", None), ("已报送", "石滩镇人民政府", None),
+                    ("未报送", "正果镇人民政府", None), ("名单外", "某某局", None)]
+    data_summary = tmp_path / "s.json"
+    run_json(capsys, str(folder), "--roster", str(tmp_path / "名单.xlsx"), "--summary", str(data_summary))
+    roster = json.loads(data_summary.read_text(encoding="utf-8"))["roster"]
+    assert [(r["status"], r["unit"], r["level"]) for r in roster][2:] == [("未报送", "正果镇人民政府", None),
+                                                                        ("名单外", "某某局", None)]
+    main(["check", str(folder), "--roster", str(tmp_path / "名单.xlsx"), "--no-annotate"])
+    assert "应报送 3 个单位，已报送 2 个，未报送 1 个（正果镇人民政府）；名单外的文件 1 个" in capsys.readouterr().err
+
+
+def test_a_csv_roster_without_headers_and_bad_rosters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from xlcheck.roster import read_roster
+
+    path = tmp_path / "名单.csv"
+    path.write_bytes("青山镇人民政府,11440183007517426P,乡镇人民政府（街道办事处）\n石滩镇政府,,县级\n".encode("gb18030"))
+    roster = read_roster(path)
+    assert [(u.name, u.code, u.level) for u in roster.units] == [
+        ("青山镇人民政府", "11440183007517426P", "乡镇人民政府（街道办事处）"), ("石滩镇政府", None, None)]
+    assert "第 2 行" in roster.problems[0] and "县级" in roster.problems[0]
+    assert roster.level_for("青山镇政府", None) == "乡镇人民政府（街道办事处）"
+    assert roster.level_for("青山镇政府", "11440183007517434H") is None  # the same name, another unit's code
+    (tmp_path / "空.csv").write_text("\n", encoding="utf-8")
+    report_at(tmp_path / "a.xlsx", THIS, 2023)
+    for bad in ("空.csv", "没有这个文件.xlsx"):
+        assert main(["check", str(tmp_path / "a.xlsx"), "--roster", str(tmp_path / bad)]) == 2
+        err = capsys.readouterr().err
+        assert bad in err and "Traceback" not in err
+
+
+# ── aggregate ────────────────────────────────────────────────────────────────────────────────────
+def test_the_aggregate_of_a_folder_equals_the_hand_sum_and_passes(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "in"
+    layouts = {x.format: x for x in load().layouts}
+    good = [dict(corpus.consistent_values("2021", seed)) for seed in range(3)]
+    good[0]["t2.art20_8.fees.amount"] = 1.5
+    for i, values in enumerate(good):
+        report_at(folder / f"u{i}.xlsx", values, 2023, unit=f"单位{i}")
+    report_at(folder / "fees-in-yuan.xlsx", dict(good[1], **{"t2.art20_8.fees.amount": "5000元"}), 2023,
+              unit="单位9")
+    report_at(folder / "broken.xlsx", dict(good[0], **{"t3.total.natural": 999}), 2023, unit="单位5")
+    report_at(folder / "old.xlsx", good[0], 2022, unit="单位6")
+    report_at(folder / "z-again.xlsx", good[2], 2023, unit="单位2")  # a unit's second file, after the first
+    target = tmp_path / "汇总.xlsx"
+    main(["check", str(folder), "--format", "json", "--no-annotate", "--aggregate", str(target)])
+    err = capsys.readouterr().err
+    assert "汇总表已写入" in err and "校验通过" in err
+    cells = write_report(tmp_path / "cells.xlsx", fmt="2021")
+    wb = load_workbook(target)
+    included = [*good, dict(good[1], **{"t2.art20_8.fees.amount": 0.5})]  # 5000元 = 0.5 万元
+    for key in layouts["2021"].fields:
+        sheet, ref = cells[key].split("!")
+        expected = sum(float(v.get(key, 0)) for v in included)
+        assert wb[sheet][ref].value == pytest.approx(expected), key
+    sheet, ref = cells["t2.art20_8.fees.amount"].split("!")
+    assert "万元" in wb[sheet][ref].comment.text
+    listing = {Path(r[2]).name: (r[4], r[5]) for r in wb["汇总说明"].iter_rows(min_row=2, values_only=True)}
+    assert listing["u0.xlsx"] == ("计入", "通过校验")
+    assert listing["broken.xlsx"][0] == "未计入" and "未通过校验" in listing["broken.xlsx"][1]
+    assert listing["old.xlsx"][0] == "未计入" and "2023" in listing["old.xlsx"][1]
+    assert listing["z-again.xlsx"][0] == "未计入" and "同一单位" in listing["z-again.xlsx"][1]
+    assert xlcheck.check(target).ok  # and it passes its own check when checked again
+    assert main(["check", str(folder / "u0.xlsx"), "--aggregate", str(folder / "u0.xlsx"), "--no-annotate"]) == 2
+
+
+# ── the reviewer's summary ───────────────────────────────────────────────────────────────────────
+def test_summary_sheets_cross_year_and_rule_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    report_at(tmp_path / "last" / "青山.xlsx", LAST, 2022)
+    report_at(tmp_path / "this" / "青山.xlsx", dict(THIS, **{"t3.carried_over.natural": 2, "t3.new.natural": 1}),
+              2023)
+    report_at(tmp_path / "this" / "新塘.xlsx", THIS, 2023, unit="新塘镇人民政府")
+    (tmp_path / "this" / "坏.xlsx").write_bytes(b"broken")
+    summary = tmp_path / "s.xlsx"
+    main(["check", str(tmp_path / "this"), "--previous", str(tmp_path / "last"), "--no-annotate",
+          "--summary", str(summary)])
+    capsys.readouterr()
+    wb = load_workbook(summary)
+    assert {"文件汇总", "问题明细", "规则统计", "跨年度比对", "规则通过情况"} <= set(wb.sheetnames)
+    assert wb["规则统计"]._charts  # the bar chart is kept
+    years = {Path(r[2]).name: r for r in wb["跨年度比对"].iter_rows(min_row=2, values_only=True)}
+    assert years["青山.xlsx"][5] == "有差异" and "T3-XY" in years["青山.xlsx"][6]
+    assert years["青山.xlsx"][4] == str(tmp_path / "last" / "青山.xlsx")
+    assert years["新塘.xlsx"][5] == "未比对" and "XY-NONE" in years["新塘.xlsx"][6]
+    status = {r[0]: r[2:5] for r in wb["规则通过情况"].iter_rows(min_row=2, values_only=True)}
+    assert status["T3-XY"] == (0, 1, 2)  # one compared and broken; one without last year's, one unreadable
+    assert status["T3-ID"] == (2, 0, 1)  # 2 + 1 = 3 + 0 still holds this year
+    assert status["T2-19a"] == (0, 0, 3)  # 2019 format only
+    assert status["T2-LVL"] == (0, 0, 3)  # no level known
+    assert wb["规则通过情况"]._charts
+

@@ -306,18 +306,21 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     reports = result.reports
     registry.output_formats[args.format].render(reports, sys.stdout)
     if args.summary:
-        failed_writes |= not _summary(args.summary, result, registry, args.rules)
+        failed_writes |= not _summary(args.summary, result, registry, args.rules, review)
+    if review is not None:
+        failed_writes |= review.aggregate_failed
     if result.interrupted:
         print(f"已中断 (interrupted)：共 {result.total} 个文件，已校验 {len(reports)} 个", file=sys.stderr)
         return EXIT_INTERRUPTED
     if failed_writes or any(r.error is not None for r in reports):
         return EXIT_UNREADABLE
-    return EXIT_OK if all(r.ok for r in reports) else EXIT_FINDINGS
+    aggregate_passed = review is None or review.aggregate is None or review.aggregate.report.ok
+    return EXIT_OK if all(r.ok for r in reports) and aggregate_passed else EXIT_FINDINGS
 
 
 def _review(args: argparse.Namespace, tasks: list[batch.Task], settings: batch.Settings,
             registry: Registry) -> review.ReviewResult:
-    """A run that pairs years (and reads a roster, writes an aggregate): ``xlcheck.review``."""
+    """A run that pairs years, reads a roster, writes an aggregate: ``xlcheck.review``."""
     from . import batch, review
 
     previous: list[batch.Task] = []
@@ -331,23 +334,71 @@ def _review(args: argparse.Namespace, tasks: list[batch.Task], settings: batch.S
         mine = {os.path.normcase(os.path.abspath(t.path)) for t in tasks}
         kept = [f for f in found.files if os.path.normcase(os.path.abspath(f.path)) not in mine]
         previous = batch.plan(kept, settings, absolute=args.executor == "dask")
+    roster = None
+    if args.roster:
+        from .roster import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.roster)
+        except RosterError as exc:
+            raise UsageError(str(exc)) from None
+        for problem in roster.problems:
+            print(f"xlcheck: {problem}", file=sys.stderr)
+        settings = settings._replace(roster=roster)
+    if args.aggregate and any(_same_file(args.aggregate, t.path) for t in tasks):
+        raise UsageError(f"--aggregate 指向了要校验的文件 {args.aggregate} (the aggregate would overwrite an input)")
     bar = _Progress(len(tasks) + len(previous))
     try:
-        return review.run(tasks, previous, settings, registry=registry, explicit=bool(args.previous),
-                          jobs=args.jobs, scheduler=args.scheduler if args.executor == "dask" else None,
-                          on_outcome=lambda o: bar.update(o, counted=o.index < len(tasks)))
+        outcome = review.run(tasks, previous, settings, registry=registry, explicit=bool(args.previous),
+                             jobs=args.jobs, scheduler=args.scheduler if args.executor == "dask" else None,
+                             on_outcome=lambda o: bar.update(o, counted=o.index < len(tasks)))
     except batch.ExecutorError as exc:
         raise UsageError(str(exc)) from None
     finally:
         bar.close()
+    if roster is not None:
+        outcome.roster = roster.status(outcome.result.reports)
+        print(f"xlcheck: {_roster_line(args.roster, outcome.roster)}", file=sys.stderr)
+    if args.aggregate:
+        from .aggregate import AggregateError, write_aggregate
+
+        try:
+            outcome.aggregate = write_aggregate(args.aggregate, outcome.result.reports, registry=registry,
+                                                rules=args.rules, year=args.year)
+        except AggregateError as exc:
+            print(f"xlcheck: {exc}", file=sys.stderr)
+            outcome.aggregate_failed = True
+        else:
+            print(f"xlcheck: {outcome.aggregate.describe()}", file=sys.stderr)
+    return outcome
 
 
-def _summary(path: str, result: batch.BatchResult, registry: Registry, rules: str) -> bool:
+def _roster_line(path: str, statuses: Sequence[Any]) -> str:
+    from .roster import MISSING, OFF_ROSTER, REPORTED
+
+    def count(status: str) -> int:
+        return sum(1 for s in statuses if s.status == status)
+
+    missing = [s.unit for s in statuses if s.status == MISSING]
+    shown = "、".join(missing[:10]) + ("等" if len(missing) > 10 else "")
+    listed, reported = count(REPORTED) + count(MISSING), count(REPORTED)
+    names = f"（{shown}）" if missing else ""
+    return (f"名单 {os.path.basename(path)}：应报送 {listed} 个单位，已报送 {reported} 个，"
+            f"未报送 {count(MISSING)} 个{names}；名单外的文件 {count(OFF_ROSTER)} 个")
+
+
+def _summary(path: str, result: batch.BatchResult, registry: Registry, rules: str,
+             review: review.ReviewResult | None = None) -> bool:
     from .summary import SummaryError, write_summary
 
-    titles = {item.rule.id: item.rule.description for item in registry.effective(rules)[0]}
+    effective = registry.effective(rules)[0]
+    titles = {item.rule.id: item.rule.description for item in effective}
+    extra: dict[str, Any] = {}
+    if review is not None:  # the reviewer's sheets: across years, roster, per-rule pass/fail
+        extra = {"rules": [item.rule for item in effective], "paired": review.paired, "roster": review.roster}
     try:
-        write_summary(path, result.outcomes, total=result.total, interrupted=result.interrupted, rule_titles=titles)
+        write_summary(path, result.outcomes, total=result.total, interrupted=result.interrupted, rule_titles=titles,
+                      **extra)
     except SummaryError as exc:
         print(f"xlcheck: {exc}", file=sys.stderr)
         return False

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import batch
 
@@ -30,6 +30,11 @@ class ReviewResult:
     result: batch.BatchResult
     previous: list[batch.Outcome]
     paired: bool
+    #: the roster status (``xlcheck.roster.Status``), with ``--roster``
+    roster: list[Any] | None = None
+    #: the aggregate written (``xlcheck.aggregate.Aggregate``), with ``--aggregate``
+    aggregate: Any = None
+    aggregate_failed: bool = False
 
 
 def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: batch.Settings, *,

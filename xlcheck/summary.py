@@ -130,12 +130,16 @@ def totals(rows: Sequence[FileRow], total: int | None = None, interrupted: bool 
 
 
 def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: int | None = None,
-                  interrupted: bool = False, rule_titles: Mapping[str, str] | None = None) -> Path:
+                  interrupted: bool = False, rule_titles: Mapping[str, str] | None = None,
+                  rules: Sequence[Any] | None = None, paired: bool = False,
+                  roster: Sequence[Any] | None = None) -> Path:
     """Write the summary of ``items`` (Reports or batch outcomes, in the order to show) to ``path``.
 
     ``total`` is how many files the run was asked to check (more than ``len(items)`` after Ctrl-C);
-    ``rule_titles`` gives each rule id's description. Raises SummaryError for an unknown suffix or a
-    file that cannot be written.
+    ``rule_titles`` gives each rule id's description. A reviewer's run adds ``rules`` (the rule set's
+    rules: a sheet of pass / fail / not checked per rule), ``paired`` (years were paired: a sheet of
+    the cross-year comparisons) and ``roster`` (``xlcheck.roster.Status`` lines). Raises
+    SummaryError for an unknown suffix or a file that cannot be written.
     """
     target = Path(path)
     suffix = target.suffix.lower()
@@ -145,11 +149,13 @@ def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: 
     base = target.parent.resolve() if target.parent.exists() else target.parent.absolute()
     try:
         if suffix == ".json":
-            _write_json(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted))
+            _write_json(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted),
+                        (rules, paired, roster))
         elif suffix == ".csv":
             _write_csv(target, rows)
         else:
-            _write_xlsx(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted), base)
+            _write_xlsx(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted), base,
+                        (rules, paired, roster))
     except OSError as exc:
         raise SummaryError(f"无法写出汇总 {target}：{exc.strerror or exc} (cannot write the summary)") from None
     except Exception as exc:  # whatever the files held, the run's other output must still reach the user
@@ -168,7 +174,8 @@ def _append(ws: Any, values: Sequence[Any]) -> None:
             cell.data_type = "s"
 
 
-def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow], summary: dict[str, Any]) -> None:
+def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow], summary: dict[str, Any],
+                review: tuple[Any, bool, Any] = (None, False, None)) -> None:
     import json
 
     files = []
@@ -176,7 +183,8 @@ def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
         entry: dict[str, Any] = {
             "path": row.path, "unit": row.unit or None, "format": row.format or None, "year": row.year,
             "verdict": row.verdict, "errors": row.errors, "warnings": row.warnings, "rules": row.rules,
-            "annotated": row.copy, "findings": [f.to_dict() for f in row.report.findings],
+            "annotated": row.copy, "previous": row.report.previous,
+            "findings": [f.to_dict() for f in row.report.findings],
         }
         if row.report.error is not None:
             entry["error"] = row.report.error
@@ -186,7 +194,18 @@ def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     data = {"summary": summary, "files": files,
             "rules": [{"rule": r.rule, "title": r.title, "files": r.files, "findings": r.findings,
                        "errors": r.errors, "warnings": r.warnings} for r in rules]}
+    data.update(_review_json(rows, review))
     target.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _review_json(rows: Sequence[FileRow], review: tuple[Any, bool, Any]) -> dict[str, Any]:
+    """A reviewer's run: last year's file of each report, the per-rule status and the roster."""
+    rules, paired, roster = review
+    if rules is None and roster is None:
+        return {}
+    from .summary_review import to_json
+
+    return to_json([r.report for r in rows], rules, paired, roster)
 
 
 def _write_csv(target: Path, rows: Sequence[FileRow]) -> None:
@@ -213,7 +232,7 @@ def _quote_sheet(name: str) -> str:
 
 
 def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow], summary: dict[str, Any],
-                base: Path) -> None:
+                base: Path, review: tuple[Any, bool, Any] = (None, False, None)) -> None:
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -311,5 +330,9 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
         chart.height = max(7.5, 0.6 * len(rules) + 3)
         chart.width = 18
         stats.add_chart(chart, "H2")
+    if review[0] is not None or review[2] is not None:
+        from .summary_review import add_sheets
+
+        add_sheets(wb, [r.report for r in rows], *review, append=_append, header=header)
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)

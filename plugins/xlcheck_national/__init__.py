@@ -65,14 +65,15 @@ RULES = (
                                     "each": {"block": ["art20_5", "art20_6", "art20_8"],
                                              "row": ["licensing", "other_services", "penalty", "enforcement",
                                                      "fees"]}}}}, formats=("2019",)),
-    # Needs the unit's level, which the national tables do not carry: a provincial set that reads a
-    # 行政层级 cover field (``cover.level``, one of LEVELS) switches it on.
+    # Needs the unit's level (``meta.level``), which the national tables do not carry: it comes from
+    # ``--roster``, ``check(level=...)`` or a provincial cover field 行政层级 (``cover.level``); without
+    # one the rule stays silent.
     Rule("T2-LVL", WARNING,
          "县级及以下人民政府和政府部门（国务院部门除外）不制定规章，表二“规章”应为 0（需要行政层级）",
          {"values": {"xl_compare": {"left": ["t2.art20_1.regulations.{col}"], "op": "<=", "right": 0,
                                     "each": {"col": ["made", "published", "total_public", "repealed", "in_force"]},
-                                    "when": {"cover.level": list(OTHER_LEVELS)},
-                                    "note": "县级及以下人民政府和政府部门不制定规章"}}}, enabled=False),
+                                    "when": {"meta.level": list(OTHER_LEVELS)},
+                                    "note": "县级及以下人民政府和政府部门不制定规章"}}}),
     # Narrative rules: they read a published report's text (web page, Word, PDF, text), which a
     # workbook does not carry; on a workbook they stay silent.
     Rule("N1", ERROR, "正文“总体情况”所述本年新收、上年结转、办结、结转下年度的申请数与表三总计一致（已发布的报告）",
