@@ -12,6 +12,9 @@ workbooks with errors, four that cannot be read, lock and hidden files to skip),
 * **peak memory per worker**: the largest ``ru_maxrss`` any worker reported;
 * **the command line end to end**: ``xlcheck check DIR --out-dir OUT --summary S.xlsx --format json``
   in a fresh process, the summary workbook included;
+* **with last year's reports**: a folder of this year's workbooks checked with ``--previous`` over a
+  folder of as many of last year's (every unit in both; pairing, cross-year rules), against the same
+  folder checked without it, turn about in the same run: the ratio of wall clocks (target ≤ 1.5×);
 * **naive loop**: one process, per file ``openpyxl.load_workbook`` (default options), every cell value
   read into the same grid, then the same locate and rules (``check_workbook``), on every
   ``len/naive``-th file; and xlcheck on one core over the same files, for the per-core ratio.
@@ -43,7 +46,7 @@ from xlcheck.findings import Report
 from xlcheck.plugins import default_registry
 from xlcheck.reader import Sheet, Workbook
 
-TARGETS = {"check": 200.0, "annotate": 60.0, "rss_mb": 100.0, "naive_ratio": 20.0}
+TARGETS = {"check": 200.0, "annotate": 60.0, "rss_mb": 100.0, "naive_ratio": 20.0, "previous_ratio": 1.5}
 
 
 def ensure_corpus(root: Path, n: int) -> dict[str, Any]:
@@ -65,6 +68,41 @@ def timed_run(root: Path, jobs: int, out_dir: Path | None) -> tuple[float, batch
     tasks = batch.plan(found.files, settings, out_dir)
     result = batch.run(tasks, settings, registry=default_registry(), jobs=jobs)
     return time.perf_counter() - start, result
+
+
+def ensure_years(base: Path, n: int) -> tuple[Path, Path]:
+    """Two collections of the same ``n`` units: this year's (2023) and last year's (2022)."""
+    folders = []
+    for year in (2023, 2022):
+        root = base / f"units-{year}"
+        manifest = root / "MANIFEST.json"
+        if not (manifest.exists() and json.loads(manifest.read_text(encoding="utf-8")).get("n") == n):
+            shutil.rmtree(root, ignore_errors=True)
+            print(f"generating {n} workbooks of {year} in {root} …", file=sys.stderr)
+            make_corpus.build(root, n, seed=year, year=year, unique=True, bad=False)
+        folders.append(root)
+    return folders[0], folders[1]
+
+
+def previous_run(this: Path, last: Path | None, jobs: int) -> tuple[float, int]:
+    """Wall clock of checking ``this`` (with ``--previous last`` when given), as the command line
+    runs it; returns the seconds and how many reports were paired."""
+    from xlcheck import review
+
+    settings = batch.Settings()
+    start = time.perf_counter()
+    tasks = batch.plan(batch.expand([str(this)]).files, settings)
+    if last is None:
+        result = batch.run(tasks, settings, registry=default_registry(), jobs=jobs)
+        paired = 0
+    else:
+        previous = batch.plan(batch.expand([str(last)]).files, settings)
+        reviewed = review.run(tasks, previous, settings, registry=default_registry(), explicit=True, jobs=jobs)
+        result = reviewed.result
+        paired = sum(1 for r in result.reports if r.previous)
+    seconds = time.perf_counter() - start
+    assert len(result.outcomes) == len(tasks)
+    return seconds, paired
 
 
 def naive_check(path: str) -> Report:
@@ -100,6 +138,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--naive", type=int, default=60, help="files in the naive loop's sample")
     parser.add_argument("--json", metavar="PATH")
+    parser.add_argument("--no-previous", action="store_true", help="skip the run with last year's reports")
     args = parser.parse_args()
     root = Path(args.dir)
     manifest = ensure_corpus(root, args.n)
@@ -132,6 +171,14 @@ def main() -> int:
         shutil.rmtree(work / "out", ignore_errors=True)
         cli_seconds, cli_code = cli_run(root, work / "out", work / "summary.xlsx", args.jobs)
 
+        plain_times, previous_times, paired = [], [], 0
+        if not args.no_previous:
+            this_year, last_year = ensure_years(root.parent / f"{root.name}-years", args.n)
+            for _ in range(args.repeat):  # turn about, so both see the same machine
+                plain_times.append(previous_run(this_year, None, args.jobs)[0])
+                seconds, paired = previous_run(this_year, last_year, args.jobs)
+                previous_times.append(seconds)
+
         paths = [o.report.path for o in result.outcomes]
         step = max(1, len(paths) // args.naive)
         sample = paths[::step][: args.naive]
@@ -160,6 +207,11 @@ def main() -> int:
         "ratio_vs_naive": round(check_rate / naive_rate, 1), "per_core_ratio": round(one_core_rate / naive_rate, 1),
         "verdicts_as_expected": f"{agree}/{len(expected)}", "naive_same_findings": f"{same}/{len(sample)}",
     }
+    if previous_times:
+        ratio = statistics.median(previous_times) / statistics.median(plain_times)
+        figures.update(previous_ratio=round(ratio, 2), previous_paired=paired,
+                       previous_s=round(statistics.median(previous_times), 2),
+                       without_previous_s=round(statistics.median(plain_times), 2))
     rows = [
         ("check only", f"{check_rate:.0f} workbooks/s", f"≥ {TARGETS['check']:.0f}", check_rate >= TARGETS["check"]),
         ("check + annotate", f"{annotate_rate:.0f} workbooks/s ({annotated} copies)", f"≥ {TARGETS['annotate']:.0f}",
@@ -169,6 +221,10 @@ def main() -> int:
         ("vs naive openpyxl loop", f"{check_rate / naive_rate:.0f}× ({naive_rate:.1f} workbooks/s naive)",
          f"≥ {TARGETS['naive_ratio']:.0f}×", check_rate / naive_rate >= TARGETS["naive_ratio"]),
     ]
+    if previous_times:
+        rows.append(("with --previous", f"{figures['previous_ratio']:.2f}× the run without it "
+                     f"({paired}/{args.n} paired)", f"≤ {TARGETS['previous_ratio']:.1f}×",
+                     figures["previous_ratio"] <= TARGETS["previous_ratio"]))
     print(f"{files} workbooks in {root}, {args.jobs} jobs on {os.cpu_count()} CPUs, median of {args.repeat}")
     for name, value, target, ok in rows:
         print(f"  {name:<24} {value:<40} target {target:<8} {'ok' if ok else 'MISSED'}")

@@ -52,14 +52,22 @@ def _break(values: dict[str, Any], kind: str, rng: random.Random) -> None:
         values["t3.public.total"] = int(values["t3.public.total"]) + 2
 
 
-def spec(i: int, seed: int, error_rate: float = 0.2) -> dict[str, Any]:
-    """What file number ``i`` holds (deterministic for ``seed``)."""
+def spec(i: int, seed: int, error_rate: float = 0.2, year: int | None = None, unique: bool = False
+         ) -> dict[str, Any]:
+    """What file number ``i`` holds (deterministic for ``seed``); ``year`` fixes the report year (and
+    so the format), ``unique`` gives every index its own unit (the same one whatever the seed and
+    year: a collection of last year's reports pairs with this year's)."""
     rng = random.Random(seed * 1_000_003 + i)
     town = TOWNS[i % len(TOWNS)]
     fmt = "2021" if rng.random() < 0.7 else "2019"
-    year = rng.choice((2021, 2022, 2023)) if fmt == "2021" else 2020
+    chosen = rng.choice((2021, 2022, 2023)) if fmt == "2021" else 2020
+    if year is not None:
+        fmt, chosen = ("2021" if year >= 2021 else "2019"), year
+    year = chosen
     office = rng.choice(OFFICES)
-    unit = f"{town}{office}"
+    if unique:
+        office = OFFICES[(i // len(TOWNS)) % len(OFFICES)]
+    unit = f"{town}{office}" + (f"第{i // (len(TOWNS) * len(OFFICES)) + 1}分部" if unique else "")
     layout = {
         "sheets": rng.choice(("one", "three")),
         "origin": (rng.randint(1, 4), rng.randint(1, 3)),
@@ -142,11 +150,12 @@ def _decoys(root: Path, good: Path) -> None:
 
 
 def build(root: str | os.PathLike[str], n: int = 1000, seed: int = 0, *, bad: bool = True, workers: int | None = None,
-          error_rate: float = 0.2) -> dict[str, Any]:
+          error_rate: float = 0.2, year: int | None = None, unique: bool = False) -> dict[str, Any]:
     """Write ``n`` report workbooks (plus, with ``bad``, four unreadable ones and the decoys) under
-    ``root``; return the manifest (also written to ``root/MANIFEST.json``)."""
+    ``root``; return the manifest (also written to ``root/MANIFEST.json``). ``year`` and ``unique``
+    are ``spec``'s."""
     out = Path(root)
-    items = [spec(i, seed, error_rate) for i in range(n)]
+    items = [spec(i, seed, error_rate, year, unique) for i in range(n)]
     for folder in {item["folder"] for item in items} | set(TOWNS[:4]):
         (out / folder).mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 1

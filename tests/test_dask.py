@@ -69,3 +69,30 @@ def test_unreachable_scheduler_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert main(["check", str(path), "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert "Dask" in err and "Traceback" not in err
+
+
+def test_dask_pairs_years_as_the_local_run_does(cluster: Any, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Pairing happens in the parent after the workers read the files: the same cross-year findings,
+    summary and annotated copies whichever executor read them."""
+    this, last = tmp_path / "2023", tmp_path / "2022"
+    make_corpus.build(this, 12, seed=3, year=2023, unique=True, bad=False, workers=1)
+    make_corpus.build(last, 12, seed=2, year=2022, unique=True, bad=False, workers=1)
+    results = {}
+    for name, extra in (("local", ["-j", "2"]),
+                        ("dask", ["--executor", "dask", "--scheduler", cluster.scheduler_address])):
+        out = tmp_path / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        code = main(["check", str(this), "--previous", str(last), "--out-dir", str(out), "--format", "json",
+                     "--summary", str(tmp_path / f"{name}.xlsx"), *extra])
+        reports = json.loads(capsys.readouterr().out)["reports"]
+        copies = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.xlsx"))
+        results[name] = (code, reports, copies)
+    local, dask = results["local"], results["dask"]
+    assert local == dask
+    # every unit found last year, except where a workbook names no unit (no title): told so
+    assert sum(1 for r in local[1] if r["previous"]) >= 6
+    assert all(r["previous"] or any(f["rule"] == "XY-NONE" for f in r["findings"]) for r in local[1])
+    assert any(f["rule"] == "T3-XY" for r in local[1] for f in r["findings"])
+    assert sheet_values(tmp_path / "local.xlsx") == sheet_values(tmp_path / "dask.xlsx")
+    assert "跨年度比对" in sheet_values(tmp_path / "dask.xlsx")

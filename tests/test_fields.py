@@ -40,9 +40,10 @@ def test_every_key_of_both_formats_with_label_and_kind(capsys: pytest.CaptureFix
 def test_cover_fields_name_their_plugin_and_what_the_core_reads(capsys: pytest.CaptureFixture[str]) -> None:
     listed = rows(capsys)
     assert listed["cover.uscc"] == [["cover.uscc", "统一社会信用代码", "text", "全部",
-                                     "插件 guangdong（规则集 guangdong）"]]
+                                     "插件 guangdong（规则集 guangdong）；xlcheck 用它与上年报告、名单中的单位配对"]]
     (unit,) = listed["cover.unit_name"]
-    assert unit[4] == "插件 guangdong（规则集 guangdong）；xlcheck 读作报告的单位（Report.unit，汇总表的“单位名称”）"
+    assert unit[4] == ("插件 guangdong（规则集 guangdong）；xlcheck 读作报告的单位（Report.unit，汇总表的“单位名称”），"
+                       "也用于与上年报告、名单配对")
 
 
 def test_one_format_and_one_sets_cover_fields(capsys: pytest.CaptureFixture[str]) -> None:

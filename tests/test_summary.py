@@ -45,7 +45,7 @@ def rows(ws: Any) -> list[list[Any]]:
 
 def test_workbook_has_a_row_per_file_with_the_right_values(run: dict[str, Any]) -> None:
     wb = load_workbook(run["xlsx"])
-    assert wb.sheetnames == ["文件汇总", "问题明细", "规则统计"]
+    assert wb.sheetnames[:3] == ["文件汇总", "问题明细", "规则统计"]  # then the reviewer's sheets (test_years)
     head, *body = rows(wb["文件汇总"])
     assert tuple(head) == summary.FILE_HEADER
     reports: list[Report] = run["reports"]
