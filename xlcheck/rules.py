@@ -365,12 +365,12 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         fmt = self.root_document["meta"].get("format")
         for stated in value.get("statements", ()):
             keys: Sequence[str] = (stated.keys.get(fmt) or ()) if stated.rule == rule else ()
-            cells = _cells(values, keys) if keys else None
+            cells = _terms((values, {}), [(k, False, False) for k in keys]) if keys else None
             if not cells or len(cells) != len(keys):
                 continue  # a field the tables do not have, or no usable number: nothing to compare
-            table = sum(c.number or 0.0 for c in cells)
+            table = _sum(cells)
             if abs(table - stated.number) > 1e-6:
-                names = " + ".join(labels[c.key] for c in cells)
+                names = " + ".join(labels[c.key] for c, _, _ in cells)
                 self._hit(fld, f"正文称{stated.phrase}，但表中{names}为 {show(table)}",
                           _involved(cells), where=str(stated.said))
 
