@@ -457,15 +457,29 @@ def _terms(sources: tuple[Mapping[str, CellValue], Mapping[str, CellValue]], ter
     return out
 
 
-        missing: frozenset[str] = document["ctx"].missing
-        lacking: list[tuple[str, ...]] = []
-        before = document.get("previous")
-        sources = (document["values"], before["values"] if isinstance(before, Mapping) else {})
-        for left_terms, right_terms in _expanded(self, constraint):
-            this_year = tuple(key for key, _, previous in left_terms + right_terms if not previous)
-            if missing and _lacks(missing, this_year, lacking):
-                continue
-            left = _terms(sources, left_terms)
+def _sum(cells: Sequence[_Cell]) -> float:
+    total = 0.0
+    for cell, negative, _ in cells:
+        number = cell.number or 0.0  # _terms returns cells with numbers only
+        total += -number if negative else number
+    return total
+
+
+def _lacks(missing: frozenset[str], keys: Sequence[str], lacking: list[tuple[str, ...]]) -> bool:
+    """Whether a comparison needs a field the workbook does not have; it is then not evaluated (a sum
+    without one of its terms is not the rule), and ``lacking`` records what it lacked."""
+    absent = tuple(key for key in keys if key in missing)
+    if absent:
+        lacking.append(absent)
+    return bool(absent)
+
+
+def _unchecked_message(lacking: Sequence[tuple[str, ...]], labels: Mapping[str, str]) -> str:
+    names = list(dict.fromkeys(key for keys in lacking for key in keys))
+    shown = "、".join(f"“{labels.get(key, key)}”" for key in names[:3])
+    more = f"等 {len(names)} 个单元格" if len(names) > 3 else ""
+    return (f"这条规则有 {len(lacking)} 处未能核对：表格中找不到{shown}{more}（缺少的行、列见 S2），"
+            "用到它们的等式没有核对")
 
 
 def _holds(left: float, op: str, right: float) -> bool:
