@@ -313,7 +313,7 @@ def test_formulas_with_saved_results_use_the_result(tmp_path: Path) -> None:
     cells = corpus.write_report(path, "2021", values, year=2022, raw={key: _sum_formula(cells, parts)})
     _cache(path, {cells[key].split("!")[1]: float(values[key]) + 1})  # a stale saved result
     report = xlcheck.check(path)
-    assert [f.rule for f in report.findings] == ["T4-SUM"]
+    assert [f.rule for f in report.findings if f.rule != "FIX"] == ["T4-SUM"]
     assert cells[key] in report.findings[0].cells
 
 

@@ -89,7 +89,9 @@ def test_folder_run_writes_copies_only_for_files_with_findings_mirroring_the_tre
     reports = {rel(root, r["path"]): r for r in data["reports"]}
     assert set(reports) == set(manifest["files"])
     for key, report in reports.items():
-        assert set(report) <= {"path", "format", "year", "findings", "error", "previous"}  # the JSON contract
+        # the JSON contract
+        assert set(report) <= {"path", "format", "year", "findings", "error", "previous", "suggestions",
+                               "candidates"}
         kind = manifest["files"][key]
         assert ("error" in report) == (kind == "unreadable"), key
         assert any(f["severity"] == "error" for f in report["findings"]) == (kind == "error"), key

@@ -39,8 +39,9 @@ def test_json_contract_for_a_report_with_errors(capsys: pytest.CaptureFixture[st
     assert code == 1
     assert list(out) == ["reports"]
     (report,) = out["reports"]
-    assert set(report) == {"path", "format", "year", "findings", "previous"}
+    assert set(report) == {"path", "format", "year", "findings", "previous", "suggestions", "candidates"}
     assert report["previous"] is None
+    assert [s["suggested"] for s in report["suggestions"]] == [1, 1] and report["candidates"] == []
     assert (report["path"], report["format"], report["year"]) == (str(path), "2019", 2020)
     for finding in report["findings"]:
         assert set(finding) == {"rule", "severity", "message", "cells"}

@@ -218,7 +218,7 @@ def test_an_output_format_from_a_plugin(capsys: pytest.CaptureFixture[str], monk
         "ids", "rule ids", lambda reports, out: out.write(" ".join(f.rule for r in reports for f in r.findings)))])
     monkeypatch.setitem(sys.modules, "xlcheck_test_csvish", module)
     assert main(["check", "-p", "xlcheck_test_csvish", "--format", "ids", "--no-annotate", str(xiaolou[0])]) == 1
-    assert capsys.readouterr().out == "D3 T3-ID T3-ID T3-RES T3-RES"
+    assert capsys.readouterr().out == "D3 T3-ID T3-ID T3-RES T3-RES FIX"
     assert main(["check", "--format", "ids", "--no-annotate", str(xiaolou[0])]) == 2
 
 

@@ -52,7 +52,7 @@ def test_workbook_has_a_row_per_file_with_the_right_values(run: dict[str, Any]) 
     assert len(body) == len(reports) == len(run["manifest"]["files"])
     verdicts = {"clean": {"通过", "通过（有警告）"}, "error": {"未通过"}, "unreadable": {"无法校验"}}
     for row, report in zip(body, reports, strict=True):
-        _number, unit, path, fmt, year, verdict, errors, warnings, rules, copy, note = row
+        _number, unit, path, fmt, year, verdict, errors, warnings, suggestions, rules, copy, note = row
         assert path == report.path
         key = Path(os.path.relpath(path, run["root"])).as_posix()
         assert verdict in verdicts[run["manifest"]["files"][key]], key
@@ -61,7 +61,8 @@ def test_workbook_has_a_row_per_file_with_the_right_values(run: dict[str, Any]) 
             assert unit == run["manifest"]["units"][key]
         assert (fmt or None, year) == (report.format, report.year)
         assert (errors, warnings) == (report.count(Severity.ERROR), report.count(Severity.WARNING))
-        assert (rules or "") == "、".join(dict.fromkeys(f.rule for f in report.findings))
+        assert (suggestions or 0) == len(report.suggestions)
+        assert (rules or "") == "、".join(dict.fromkeys(f.rule for f in report.findings if f.rule != "FIX"))
         if report.error is not None:
             assert note == report.error and copy is None
         assert (copy is not None) == (report.error is None and bool(report.findings))
@@ -71,7 +72,7 @@ def test_links_go_to_the_annotated_copies_relative_to_the_summary(run: dict[str,
     ws = load_workbook(run["xlsx"])["文件汇总"]
     linked = 0
     for row in ws.iter_rows(min_row=2):
-        cell = row[9]
+        cell = row[10]
         if cell.value:
             linked += 1
             target = cell.hyperlink.target
@@ -108,8 +109,9 @@ def test_rule_sheet_counts_and_chart(run: dict[str, Any]) -> None:
     assert overview["错误合计"] == sum(r.count(Severity.ERROR) for r in reports)
     start = next(i for i, r in enumerate(values) if r and r[0] == "规则")
     table = {r[0]: r for r in values[start + 1:] if r and r[0]}
-    files = Counter(rule for r in reports for rule in {f.rule for f in r.findings})
-    findings = Counter(f.rule for r in reports for f in r.findings)
+    # FIX says how to mend a file's errors: it is no rule a file fails
+    files = Counter(rule for r in reports for rule in {f.rule for f in r.findings if f.rule != "FIX"})
+    findings = Counter(f.rule for r in reports for f in r.findings if f.rule != "FIX")
     assert {k: (v[2], v[3]) for k, v in table.items()} == {k: (files[k], findings[k]) for k in files}
     assert all(v[1] for v in table.values())  # each rule's description
     counts = [v[2] for v in table.values()]
@@ -142,7 +144,7 @@ def test_reports_alone_and_an_interrupted_run(tmp_path: Path) -> None:
     wb = load_workbook(path)
     body = rows(wb["文件汇总"])[1:]
     assert [r[5] for r in body] == ["未通过", "无法校验"]
-    assert body[0][1] == "甲镇人民政府" and body[0][8] == "T4-SUM"
+    assert body[0][1] == "甲镇人民政府" and body[0][9] == "T4-SUM"
     stats = rows(wb["规则统计"])
     assert any(r[0] == "注意" and "共 5 个文件，只校验了 2 个" in r[1] for r in stats if r and r[0])
     with pytest.raises(summary.SummaryError):

@@ -10,12 +10,13 @@ from typing import Any
 
 from .cells import parse_cell
 from .document import build_document
-from .findings import Finding, Report, split_cell_ref
+from .findings import FIX_RULE, Finding, Report, Severity, split_cell_ref
 from .locator import NotAReportError, locate
 from .marks import SUMMARY_MARKER
 from .plugins import PluginError, Registry, default_registry
 from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, Workbook, read_workbook
-from .rules import LabeledField, run_rule
+from .rules import CompiledRule, LabeledField, run_rule
+from .rules import equalities as rule_equalities
 from .yearvalues import YearValues
 
 DEFAULT_RULESET = "national"
@@ -122,6 +123,7 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
         if rule.rule.applies_to(report.format) and not rule.rule.cross_year:
             # Cerberus sorts its errors by message; people read a rule's findings in sheet order
             report.findings.extend(sorted(run_rule(rule, document), key=lambda f: _position(f, order)))
+    _localize(report, compiled, document)
     # Last, after everything that adds findings: a published report's findings point at where the
     # value was published (表三 第 N 行 第 M 列), not at the grid cells it was read into.
     where = getattr(source, "where", None)
@@ -184,6 +186,22 @@ def _published(finding: Finding, where: Any, cells: dict[str, tuple[str, float |
     if len(finding.cells) > len(places):
         places[-1] += f" 等 {len(finding.cells)} 处"
     return replace(finding, cells=(), where="；".join(filter(None, [finding.where, *places])))
+
+
+def _localize(report: Report, compiled: list[CompiledRule], document: dict[str, Any]) -> None:
+    """Which cells to change, when an equality failed; a clean check imports neither this nor the solver."""
+    equalities = {c.rule.id for c in compiled if c.rule.applies_to(report.format) and rule_equalities(c.rule)}
+    if not any(f.rule in equalities for f in report.findings):
+        return
+    from .localize import localize
+
+    try:
+        localize(report, compiled, document)
+    except Exception as exc:  # the findings stand on their own; a failed localization must not cost them
+        report.suggestions.clear()
+        report.candidates.clear()
+        report.findings.append(Finding(FIX_RULE, Severity.INFO,
+                                       f"xlcheck 未能推算应改的单元格（内部错误：{type(exc).__name__}: {exc}）"))
 
 
 def _is_summary(sheet: Sheet) -> bool:

@@ -59,6 +59,34 @@ class Finding:
         return out
 
 
+#: id of the info finding that says which cells to change (``xlcheck.localize``)
+FIX_RULE = "FIX"
+
+
+def json_number(number: float) -> int | float:
+    """3.0 -> 3: JSON shows a count as the clerk typed it."""
+    return int(number) if float(number).is_integer() else number
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One cell of the smallest change that makes every failing equality hold.
+
+    ``current`` is the number the rules used (None for a cell with no number: blank, unreadable text,
+    a formula that cannot be computed); ``suggested`` the value the tables call for; ``rules`` the
+    failing rules this cell takes part in.
+    """
+
+    cell: str
+    current: float | None
+    suggested: float
+    rules: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"cell": self.cell, "current": None if self.current is None else json_number(self.current),
+                "suggested": json_number(self.suggested), "rules": list(self.rules)}
+
+
 def split_cell_ref(ref: str) -> tuple[str, str]:
     """``"Sheet 1!C12"`` -> ``("Sheet 1", "C12")``; the sheet name may itself contain ``!``."""
     sheet, _, cell = ref.rpartition("!")
@@ -85,6 +113,10 @@ class Report:
     #: the values the cross-year rules and the aggregate need, kept when asked (``keep_values``);
     #: not part of the JSON
     values: YearValues | None = field(default=None, repr=False, compare=False)
+    #: the cells of the unique smallest fix of the failing equalities (empty when not unique)
+    suggestions: list[Suggestion] = field(default_factory=list)
+    #: the equally small fixes when the tables do not say which one it is
+    candidates: list[list[Suggestion]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -101,6 +133,8 @@ class Report:
             "year": self.year,
             "findings": [f.to_dict() for f in self.findings],
             "previous": self.previous,
+            "suggestions": [s.to_dict() for s in self.suggestions],
+            "candidates": [[s.to_dict() for s in fix] for fix in self.candidates],
         }
         if self.error is not None:
             out["error"] = self.error

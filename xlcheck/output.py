@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from .findings import Report, Severity
+from .findings import FIX_RULE, Report, Severity
 from .marks import describe, verdict
 
 
@@ -77,6 +77,9 @@ def render_text(reports: Sequence[Report], stream: IO[str]) -> None:
         stream.write(describe(report) + "\n")
         if report.findings:
             _table(report, stream, paint, total)
+        for fix in report.findings:
+            if fix.rule == FIX_RULE:  # the one line a clerk acts on, after the findings it explains
+                stream.write(paint("建议", "1;36") + "：" + fix.message + "\n")
         stream.write(paint(verdict(report), "1;31" if not report.ok else "1;32") + "\n")
         if report.annotated:
             stream.write(f"标注已写入：{report.annotated}\n")
@@ -109,7 +112,9 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], stream: I
 
 
 def _table(report: Report, stream: IO[str], paint: _Painter, total: int) -> None:
-    findings = sorted(report.findings, key=lambda f: -f.severity.rank)
+    findings = sorted((f for f in report.findings if f.rule != FIX_RULE), key=lambda f: -f.severity.rank)
+    if not findings:
+        return
     rule_w = max(width(_HEADER[1]), *(width(f.rule) for f in findings))
     lead = 4 + 2 + rule_w + 2
     stream.write(paint(f"{_pad(_HEADER[0], 4)}  {_pad(_HEADER[1], rule_w)}  {_HEADER[2]}", "1") + "\n")

@@ -443,6 +443,28 @@ def _expanded(validator: ReportValidator, constraint: Mapping[str, Any]
     return expanded
 
 
+def expand_compare(constraint: Mapping[str, Any]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The (left keys, right keys) of every binding of an ``xl_compare``'s placeholders; right keys
+    are empty when ``right`` is a number."""
+    right = constraint["right"] if isinstance(constraint["right"], list) else []
+    return [(tuple(k.format(**b) for k in constraint["left"]), tuple(k.format(**b) for k in right))
+            for b in _bindings(constraint.get("each", {}))]
+
+
+def equalities(rule: Rule) -> list[Mapping[str, Any]]:
+    """The ``xl_compare`` constraints of ``rule`` with ``op "=="``: what error localization solves."""
+    values = rule.schema.get("values")
+    if not isinstance(values, Mapping):
+        return []
+    compare = values.get("xl_compare")
+    return [compare] if isinstance(compare, Mapping) and compare.get("op") == "==" else []
+
+
+def when_holds(constraint: Mapping[str, Any], document: Mapping[str, Any]) -> bool:
+    """Whether an ``xl_compare``'s ``when`` conditions hold for the document (no conditions: True)."""
+    return all(_lookup(document, path) in wanted for path, wanted in constraint.get("when", {}).items())
+
+
 def _terms(sources: tuple[Mapping[str, CellValue], Mapping[str, CellValue]], terms: Sequence[_Term]
            ) -> list[_Cell] | None:
     """The cells of ``terms`` that the workbooks have; None when one of them holds no usable number."""

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .findings import Report, Severity, split_cell_ref
+from .findings import FIX_RULE, Report, Severity, split_cell_ref
 
 SUFFIXES = (".xlsx", ".csv", ".json")
 
 FILES_SHEET, FINDINGS_SHEET, RULES_SHEET = "文件汇总", "问题明细", "规则统计"
-FILE_HEADER = ("序号", "单位名称", "文件", "格式", "年度", "结论", "错误数", "警告数", "命中规则", "标注副本", "说明")
+FILE_HEADER = ("序号", "单位名称", "文件", "格式", "年度", "结论", "错误数", "警告数", "建议改正格数", "命中规则",
+               "标注副本", "说明")
 FINDING_HEADER = ("序号", "单位名称", "文件", "规则", "级别", "说明", "单元格")
 RULE_HEADER = ("规则", "规则说明", "未通过文件数", "问题数", "错误", "警告")
 
@@ -50,6 +51,8 @@ class FileRow:
     verdict: str
     errors: int
     warnings: int
+    #: cells of the unique smallest fix (xlcheck.localize): how many a clerk is told to change
+    suggestions: int
     rules: list[str]
     copy: str | None
     note: str
@@ -58,7 +61,7 @@ class FileRow:
     @property
     def values(self) -> tuple[Any, ...]:
         return (self.number, self.unit, self.path, self.format, self.year, self.verdict, self.errors,
-                self.warnings, "、".join(self.rules), self.copy or "", self.note)
+                self.warnings, self.suggestions, "、".join(self.rules), self.copy or "", self.note)
 
 
 @dataclass
@@ -93,10 +96,11 @@ def file_rows(items: Sequence[Any]) -> list[FileRow]:
         note = report.error or ""
         if write_error:
             note = f"标注副本未写出：{write_error}"
-        rule_ids = list(dict.fromkeys(f.rule for f in report.findings))
+        # FIX is not a rule a file fails: it says how to mend the rules it does fail
+        rule_ids = list(dict.fromkeys(f.rule for f in report.findings if f.rule != FIX_RULE))
         rows.append(FileRow(number, report.unit or "", report.path, report.format or "", report.year, verdict(report),
-                            report.count(Severity.ERROR), report.count(Severity.WARNING), rule_ids, copy, note,
-                            report))
+                            report.count(Severity.ERROR), report.count(Severity.WARNING), len(report.suggestions),
+                            rule_ids, copy, note, report))
     return rows
 
 
@@ -105,6 +109,8 @@ def rule_rows(rows: Sequence[FileRow], titles: Mapping[str, str] | None = None) 
     stats: dict[str, RuleRow] = {}
     for row in rows:
         for finding in row.report.findings:
+            if finding.rule == FIX_RULE:
+                continue
             stat = stats.setdefault(finding.rule, RuleRow(finding.rule, (titles or {}).get(finding.rule, "")))
             stat.findings += 1
             stat.errors += finding.severity is Severity.ERROR
@@ -185,6 +191,8 @@ def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
             "verdict": row.verdict, "errors": row.errors, "warnings": row.warnings, "rules": row.rules,
             "annotated": row.copy, "previous": row.report.previous,
             "findings": [f.to_dict() for f in row.report.findings],
+            "suggestions": [s.to_dict() for s in row.report.suggestions],
+            "candidates": [[s.to_dict() for s in fix] for fix in row.report.candidates],
         }
         if row.report.error is not None:
             entry["error"] = row.report.error
@@ -256,7 +264,7 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
             ws.column_dimensions[cell.column_letter].width = width
         ws.freeze_panes = "A2"
 
-    header(files, FILE_HEADER, (6, 28, 48, 7, 7, 14, 8, 8, 24, 40, 40))
+    header(files, FILE_HEADER, (6, 28, 48, 7, 7, 14, 8, 8, 12, 24, 40, 40))
     links: dict[str, str] = {}
     for row in rows:
         _append(files, row.values)
@@ -264,10 +272,10 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
         files.cell(r, 6).fill = verdict_fill.get(row.verdict, PatternFill())
         if row.copy:
             links[row.path] = _link(row.copy, base)
-            cell = files.cell(r, 10)
+            cell = files.cell(r, FILE_HEADER.index("标注副本") + 1)
             cell.hyperlink = links[row.path]
             cell.font = link_font
-    files.auto_filter.ref = f"A1:K{max(files.max_row, 2)}"
+    files.auto_filter.ref = f"A1:{chr(64 + len(FILE_HEADER))}{max(files.max_row, 2)}"
 
     details = wb.create_sheet(FINDINGS_SHEET)
     header(details, FINDING_HEADER, (6, 28, 48, 10, 6, 70, 30))
