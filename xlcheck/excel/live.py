@@ -388,9 +388,21 @@ def _add_notes(sheet: xw.Sheet, targets: list[PlacedMark]) -> int:
     added = 0
     for target in targets:
         if (target.row, target.col) not in taken:
-            sheet.range((target.row, target.col)).add_note(target.note)
+            _add_note(sheet.range((target.row, target.col)), target.note)
             added += 1
     return added
+
+
+_NATIVE_NOTES = sys.platform.startswith("win")
+
+
+def _add_note(cell: xw.Range, text: str) -> None:
+    """xlwings' add_note first asks the range's shape and whether it has a note (five calls into
+    Excel); on Windows the cell is known to be single and free, so Excel's own AddComment is used."""
+    if _NATIVE_NOTES:
+        cell.api.AddComment(text)
+    else:
+        cell.add_note(text)
 
 
 def _mark_cells(book: xw.Book, report: Report, sheets: list[tuple[str, xw.Sheet]]) -> None:
