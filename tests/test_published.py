@@ -52,7 +52,12 @@ def test_sample_text_reports_the_table_error_and_both_narrative_sums(tmp_path: P
     assert (report.format, report.year, report.error) == ("2019", 2020, None)
     assert report.unit == "广州市增城区小楼镇人民政府"
     rules = sorted(f.rule for f in report.findings)
-    assert rules == ["D3", "N3", "N3", "T3-ID", "T3-ID", "T3-RES", "T3-RES"]
+    assert rules == ["D3", "FIX", "N3", "N3", "T3-ID", "T3-ID", "T3-RES", "T3-RES"]
+    # the localizer's suggestion: （七）总计 should be 1, pointed at where it was published
+    assert [(s.current, s.suggested, s.where) for s in report.suggestions] == [
+        (0, 1, "表三 第 28 行 第 3 列（三（七）总计（自然人）：“0”）"),
+        (0, 1, "表三 第 28 行 第 9 列（三（七）总计（总计）：“0”）")]
+    assert "表三 第 28 行 第 3 列 三（七）总计（自然人）填的是 0，应为 1" in found(report, "FIX")[0].message
     sums = {f.message for f in found(report, "N3")}
     assert sums == {
         "正文“公开类共85条”，但所列各项相加为 86条（人事工作 2 + 公共资源配置领域 55 + 采购招标 28 + 基层政务公开 1）",
@@ -73,7 +78,9 @@ def test_sample_text_reports_the_table_error_and_both_narrative_sums(tmp_path: P
 
 
 def _findings(report: xlcheck.Report) -> list[tuple[str, str, str]]:
-    return sorted((f.rule, f.severity.value, f.message) for f in report.findings)
+    # the localizer's message names the published places, which differ between forms; its numbers do not
+    fix = [("FIX", str(s.current), str(s.suggested)) for s in report.suggestions]
+    return sorted([(f.rule, f.severity.value, f.message) for f in report.findings if f.rule != "FIX"] + fix)
 
 
 @pytest.fixture(scope="module")

@@ -131,6 +131,8 @@ def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | 
         labels = document["ctx"].labels
         cells = {cell.ref: (labels.get(cell.key, ""), cell.number) for cell in document["values"].values()}
         report.findings = [_published(f, where, cells) for f in report.findings]
+        report.suggestions = [replace(s, where=where(s.cell, cells.get(s.cell, ("", None))[0]))
+                              for s in report.suggestions]
     if keep_values or previous is not None:
         report.values = _values(report, located, level)
     if previous is not None:
@@ -185,7 +187,11 @@ def _published(finding: Finding, where: Any, cells: dict[str, tuple[str, float |
     places = [where(ref, cells.get(ref, ("", None))[0]) for ref in shown[:MAX_PLACES]]
     if len(finding.cells) > len(places):
         places[-1] += f" 等 {len(finding.cells)} 处"
-    return replace(finding, cells=(), where="；".join(filter(None, [finding.where, *places])))
+    message = finding.message
+    for ref in finding.cells:  # a message naming grid cells (localization's) names the places instead
+        if ref in message:
+            message = message.replace(ref, where(ref).split("（")[0])
+    return replace(finding, message=message, cells=(), where="；".join(filter(None, [finding.where, *places])))
 
 
 def _localize(report: Report, compiled: list[CompiledRule], document: dict[str, Any]) -> None:

@@ -81,10 +81,16 @@ class Suggestion:
     current: float | None
     suggested: float
     rules: tuple[str, ...]
+    #: a published report: where the cell was published (表三 第 N 行 第 M 列), as on a Finding
+    where: str | None = None
 
     def to_dict(self) -> dict[str, object]:
-        return {"cell": self.cell, "current": None if self.current is None else json_number(self.current),
-                "suggested": json_number(self.suggested), "rules": list(self.rules)}
+        out: dict[str, object] = {"cell": self.cell, "current": None if self.current is None else
+                                  json_number(self.current), "suggested": json_number(self.suggested),
+                                  "rules": list(self.rules)}
+        if self.where is not None:
+            out["where"] = self.where
+        return out
 
 
 def split_cell_ref(ref: str) -> tuple[str, str]:
