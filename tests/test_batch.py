@@ -201,9 +201,11 @@ def test_a_worker_dying_costs_only_its_files(folder: tuple[Path, dict[str, Any]]
     result = batch.run(tasks, settings, jobs=2)
     assert not result.interrupted
     assert [o.index for o in result.outcomes] == list(range(len(tasks)))
-    died = [o for o in result.outcomes if o.report.error and "校验进程意外退出" in o.report.error]
-    assert victim in {o.report.path for o in died}
-    assert len(died) < len(tasks)
+    died = [o.report.path for o in result.outcomes if o.report.error and "校验进程意外退出" in o.report.error]
+    assert died == [victim]  # reported alone: every other file of its chunk was checked
+    alone = {o.report.path: o.report.error for o in batch.run(
+        [t for t in tasks if t.path != victim], settings, jobs=1).outcomes}
+    assert {o.report.path: o.report.error for o in result.outcomes if o.report.path != victim} == alone
 
 
 def test_usage_errors(capsys: pytest.CaptureFixture[str], folder: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:

@@ -481,13 +481,21 @@ def _run_pool(tasks: Sequence[Task], settings: Settings, jobs: int, registry: Re
     queue = _chunks(tasks, jobs, 8)
     queue.reverse()
     pending: dict[cf.Future[tuple[list[Outcome], int]], list[Task]] = {}
+    suspects: list[Task] = []
     interrupted = False
     try:
-        while queue or pending:
+        while queue or pending or suspects:
+            if suspects:
+                try:
+                    _isolate(suspects, settings, context, collect)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    break
+                continue
             pool = cf.ProcessPoolExecutor(max_workers=min(jobs, len(queue) or 1), mp_context=context,
                                           initializer=_init_worker)
             try:
-                broken = _feed(pool, queue, pending, settings, jobs, collect)
+                broken = _feed(pool, queue, pending, settings, jobs, collect, suspects)
             except KeyboardInterrupt:
                 interrupted = True
                 queue.clear()
@@ -495,17 +503,50 @@ def _run_pool(tasks: Sequence[Task], settings: Settings, jobs: int, registry: Re
                 broken = False
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
-            if not broken:
+            if not broken and not suspects:
                 break
     finally:
         _inherited.clear()
     return interrupted
 
 
+#: what a file that took its worker process down is told
+WORKER_DIED = ("校验这个文件时校验进程意外退出，文件可能已损坏或是恶意构造的；其他文件不受影响 "
+               "(the worker process died while checking this file)")
+
+
+def _isolate(suspects: list[Task], settings: Settings, context: Any, collect: Collect) -> None:
+    """The files a dead worker's pool held: each is checked alone in a fresh worker, so the one that
+    kills its worker is reported alone and every other file gets its real result."""
+    import concurrent.futures as cf
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool: Any = None
+    try:
+        while suspects:
+            task = suspects.pop(0)
+            if pool is None:
+                pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_init_worker)
+            try:
+                outcomes, rss = pool.submit(check_chunk, [task], settings).result()
+            except BrokenProcessPool:
+                collect([_failed(task, WORKER_DIED)], 0)
+                pool.shutdown(wait=True)
+                pool = None
+            except Exception as exc:  # a bug must cost only this file
+                collect([_failed(task, f"校验时出错 (internal error): {type(exc).__name__}: {exc}")], 0)
+            else:
+                collect(outcomes, rss)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _feed(pool: Any, queue: list[list[Task]], pending: dict[Any, list[Task]], settings: Settings, jobs: int,
-          collect: Collect) -> bool:
+          collect: Collect, suspects: list[Task]) -> bool:
     """Keep a few chunks per worker in flight until the queue is empty; True if the pool broke (a
-    worker died: the files it held are reported as not checked and the rest go to a new pool)."""
+    worker died: which file killed it cannot be told, so every file the pool held goes to
+    ``suspects``, to be checked one by one, and the rest of the queue to a new pool)."""
     import concurrent.futures as cf
     from concurrent.futures.process import BrokenProcessPool
 
@@ -521,14 +562,14 @@ def _feed(pool: Any, queue: list[list[Task]], pending: dict[Any, list[Task]], se
                 outcomes, rss = future.result()
             except BrokenProcessPool:
                 broken = True
-                collect([_failed(t, "校验进程意外退出，文件可能已损坏 (worker died while checking)") for t in chunk], 0)
+                suspects.extend(chunk)
             except Exception as exc:  # a bug must cost only the chunk's files, not the run
                 collect([_failed(t, f"校验时出错 (internal error): {type(exc).__name__}: {exc}") for t in chunk], 0)
             else:
                 collect(outcomes, rss)
         if broken:
             for chunk in pending.values():
-                collect([_failed(t, "校验进程意外退出 (worker died)") for t in chunk], 0)
+                suspects.extend(chunk)
             pending.clear()
             return True
     return False
