@@ -68,18 +68,18 @@ def backup_path(path: str | os.PathLike[str]) -> Path:
     return candidate
 
 
-def annotate_in_place(report: Report) -> tuple[Path, Path]:
+def annotate_in_place(report: Report, converted: str | os.PathLike[str] | None = None) -> tuple[Path, Path]:
     """Mark the checked workbook itself, after copying it to a backup; return (workbook, backup).
 
-    A legacy workbook cannot be marked in place: its marked copy is written as ``NAME.checked.xlsx``
-    and the untouched original is returned as the "backup".
+    A legacy workbook cannot be marked in place: its marked copy is written as ``converted`` (by
+    default ``NAME.checked.xlsx``) and the untouched original is returned as the "backup".
     """
     import shutil
 
     from .writer import annotate as write
 
     if needs_conversion(report.path):
-        return annotate(report), Path(report.path)
+        return annotate(report, converted), Path(report.path)
     backup = backup_path(report.path)
     shutil.copy2(report.path, backup)
     write(report.path, report.path, report)

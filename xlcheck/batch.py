@@ -67,6 +67,8 @@ class Expansion:
     collected: bool = False
     #: inputs that named nothing to check (an empty folder, a glob matching nothing)
     empty: list[str] = field(default_factory=list)
+    #: folders the walk could not read, with the reason (their files are not checked)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def is_workbook_name(name: str, *, walking: bool = False) -> bool:
@@ -101,8 +103,12 @@ def _hidden(path: str) -> bool:
     return bool(attributes & 0x2)  # FILE_ATTRIBUTE_HIDDEN
 
 
-def _walk(top: str, exclude: str | None) -> Iterator[str]:
-    for folder, dirs, files in os.walk(top):
+def _walk(top: str, exclude: str | None, unreadable: list[tuple[str, str]] | None = None) -> Iterator[str]:
+    def failed(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((exc.filename if isinstance(exc.filename, str) else top, exc.strerror or str(exc)))
+
+    for folder, dirs, files in os.walk(top, onerror=failed):
         kept = []
         for d in sorted(dirs):
             full = os.path.join(folder, d)
@@ -159,7 +165,7 @@ def expand(inputs: Sequence[str], *, exclude: str | os.PathLike[str] | None = No
         if os.path.isdir(arg):
             out.collected = True
             before = len(out.files)
-            for path in _walk(arg, skip):
+            for path in _walk(arg, skip, out.unreadable):
                 add(path, arg)
             if len(out.files) == before:
                 out.empty.append(arg)
@@ -168,7 +174,7 @@ def expand(inputs: Sequence[str], *, exclude: str | os.PathLike[str] | None = No
             before = len(out.files)
             for match in sorted(glob.glob(arg, recursive=True)):
                 if os.path.isdir(match):
-                    for path in _walk(match, skip):
+                    for path in _walk(match, skip, out.unreadable):
                         add(path, match)
                 elif is_workbook_name(os.path.basename(match)) and not skipped_name(os.path.basename(match)):
                     add(match, os.path.dirname(match) or ".")
@@ -260,7 +266,11 @@ def plan(files: Sequence[Found], settings: Settings, out_dir: str | os.PathLike[
          *, absolute: bool = False) -> list[Task]:
     """One task per file; with ``out_dir``, each copy goes to the same place in a tree mirroring the
     inputs (below the folder all inputs have in common) as ``NAME.checked.xlsx``. ``absolute`` makes the
-    paths workers open absolute (remote workers do not share our current folder)."""
+    paths workers open absolute (remote workers do not share our current folder).
+
+    No two inputs ever write one output: when ``报告.xls``, ``报告.xlsx`` and ``报告.ods`` would all
+    become ``报告.checked.xlsx``, the one already in that format keeps the name and the others keep
+    their own suffix in theirs (``报告.xls.checked.xlsx``)."""
     from .annotated_copy import default_output
 
     def opened(p: str) -> str:
@@ -269,17 +279,59 @@ def plan(files: Sequence[Found], settings: Settings, out_dir: str | os.PathLike[
     common = None
     if out_dir is not None and files:
         common = os.path.commonpath([os.path.abspath(f.root) for f in files])
-    tasks = []
-    for i, found in enumerate(files):
-        target = shown = None
+    wanted: list[str | None] = []
+    for found in files:
         if out_dir is not None and common is not None:
             rel = os.path.relpath(os.path.abspath(found.path), common)
             if rel.startswith(os.pardir):  # a file outside its root (a glob with ..): keep its name only
                 rel = os.path.basename(found.path)
-            shown = str(default_output(Path(out_dir) / rel))
-            target = opened(shown)
+            wanted.append(str(default_output(Path(out_dir) / rel)))
+        elif settings.annotate == BESIDE and settings.output is None:
+            wanted.append(str(default_output(found.path)))
+        elif settings.annotate == IN_PLACE and not found.path.lower().endswith((".xlsx", ".xlsm")):
+            wanted.append(str(default_output(found.path)))  # a legacy workbook's marked copy
+        else:
+            wanted.append(None)
+    renamed = _without_collisions(files, wanted)
+    tasks = []
+    for i, found in enumerate(files):
+        shown = wanted[i] if out_dir is not None else renamed.get(i)
+        target = opened(shown) if shown is not None else None
         tasks.append(Task(i, found.path, opened(found.path), target, shown))
     return tasks
+
+
+def _without_collisions(files: Sequence[Found], wanted: list[str | None]) -> dict[int, str]:
+    """Rename (in ``wanted``) every output two inputs would share; return the renamed ones by index."""
+    by_target: dict[str, list[int]] = {}
+    for i, target in enumerate(wanted):
+        if target is not None:
+            by_target.setdefault(os.path.normcase(os.path.abspath(target)), []).append(i)
+    taken = set(by_target)
+    renamed: dict[int, str] = {}
+    for group in by_target.values():
+        if len(group) < 2:
+            continue
+        suffix = Path(str(wanted[group[0]])).suffix.lower()
+        # the input already in the copy's format keeps the plain name
+        keeper = next((i for i in group if files[i].path.lower().endswith(suffix)), group[0])
+        for i in group:
+            if i == keeper:
+                continue
+            plain = Path(str(wanted[i]))
+            source_suffix = Path(files[i].path).suffix
+            stem = plain.name[: -len(".checked" + plain.suffix)]
+            n = 1
+            while True:
+                extra = source_suffix + (f"-{n}" if n > 1 else "")
+                candidate = str(plain.with_name(f"{stem}{extra}.checked{plain.suffix}"))
+                key = os.path.normcase(os.path.abspath(candidate))
+                if key not in taken:
+                    break
+                n += 1
+            taken.add(key)
+            wanted[i] = renamed[i] = candidate
+    return renamed
 
 
 # ------------------------------------------------------------------------------------------------
@@ -350,7 +402,7 @@ def _annotate(outcome: Outcome, task: Task, settings: Settings) -> None:
 
     report = outcome.report
     if settings.annotate == IN_PLACE:
-        marked, backup = annotate_in_place(report)
+        marked, backup = annotate_in_place(report, task.target)
         if needs_conversion(task.source):  # a legacy workbook is left alone and marked as a new .xlsx
             report.annotated = outcome.copy = str(marked)
         else:
@@ -363,8 +415,10 @@ def _annotate(outcome: Outcome, task: Task, settings: Settings) -> None:
         annotate(report, task.target)
         report.annotated = outcome.copy = task.target_shown
     else:
-        written = annotate(report, settings.output)
-        shown = settings.output if settings.output is not None else str(default_output(task.path))
+        output = settings.output if settings.output is not None else task.target
+        written = annotate(report, output)
+        shown = (settings.output if settings.output is not None else task.target_shown
+                 if task.target_shown is not None else str(default_output(task.path)))
         report.annotated = outcome.copy = shown if task.source != task.path else str(written)
     if report.annotated is not None:
         # an .xls/.ods copy is a new .xlsx: say so beside its path
@@ -395,7 +449,9 @@ def _init_worker() -> None:
 
 
 def _failed(task: Task, why: str) -> Outcome:
-    return Outcome(task.index, Report(task.path, error=f"{os.path.basename(task.path)}：{why}"))
+    from .names import readable
+
+    return Outcome(task.index, Report(task.path, error=f"{readable(os.path.basename(task.path))}：{why}"))
 
 
 # ------------------------------------------------------------------------------------------------

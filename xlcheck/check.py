@@ -13,6 +13,7 @@ from .document import build_document
 from .findings import FIX_RULE, Finding, Report, Severity, split_cell_ref
 from .locator import NotAReportError, locate
 from .marks import SUMMARY_MARKER
+from .names import readable
 from .plugins import PluginError, Registry, default_registry
 from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, Workbook, read_workbook
 from .rules import CompiledRule, LabeledField, run_rule
@@ -73,7 +74,7 @@ def _guarded(path: str | os.PathLike[str], work: Callable[[], Report]) -> Report
         raise
     except Exception as exc:  # the last line of defence: a file must never end a batch with a traceback
         return Report(os.fspath(path), error=(
-            f"{Path(path).name}：xlcheck 内部错误，未能校验这个文件；请把文件和这条信息反馈给开发者 "
+            f"{readable(Path(path).name)}：xlcheck 内部错误，未能校验这个文件；请把文件和这条信息反馈给开发者 "
             f"(internal error: {type(exc).__name__}: {exc})"))
 
 
@@ -158,7 +159,7 @@ def _located(book: Workbook, registry: Registry, rules: str, year: int | None) -
     try:
         located = locate(book, registry.layouts, year, [*fields, *_identity(fields)])
     except NotAReportError as exc:
-        report.error = f"{Path(book.path).name}：{exc}"
+        report.error = f"{readable(Path(book.path).name)}：{exc}"
         return report, None
     report.format = located.layout.format
     report.year = year or located.year

@@ -195,6 +195,7 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _never_fail_to_print()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -213,6 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _never_fail_to_print() -> None:
+    """A character the console cannot show (a strict ASCII or UTF-8 stdout, a file name that is not
+    valid Unicode) comes out escaped instead of ending the run with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "") == "strict":
+            reconfigure(errors="backslashreplace")
 
 
 def _registry(args: argparse.Namespace) -> Registry:
@@ -262,6 +272,8 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise UsageError(str(exc)) from None
     for empty in found.empty:
         print(f"xlcheck: {empty}：没有找到工作簿 (no workbooks found)", file=sys.stderr)
+    for folder, why in found.unreadable:
+        print(f"xlcheck: 无法读取文件夹 {folder}，其中的工作簿未校验：{why} (cannot read this folder)", file=sys.stderr)
     if not found.files:
         raise UsageError("没有要校验的工作簿 (nothing to check)")
     if args.output and (found.collected or len(found.files) > 1):
@@ -297,11 +309,13 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             raise UsageError(str(exc)) from None
         finally:
             bar.close()
+    from .names import readable
+
     failed_writes = False
     for outcome in result.outcomes:
         if outcome.write_error is not None:
             failed_writes = True
-            print(f"xlcheck: {outcome.report.path}：无法写出标注副本 (annotated copy not written): "
+            print(f"xlcheck: {readable(outcome.report.path)}：无法写出标注副本 (annotated copy not written): "
                   f"{outcome.write_error}", file=sys.stderr)
     reports = result.reports
     registry.output_formats[args.format].render(reports, sys.stdout)
@@ -312,7 +326,7 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if result.interrupted:
         print(f"已中断 (interrupted)：共 {result.total} 个文件，已校验 {len(reports)} 个", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if failed_writes or any(r.error is not None for r in reports):
+    if failed_writes or found.unreadable or any(r.error is not None for r in reports):
         return EXIT_UNREADABLE
     aggregate_passed = review is None or review.aggregate is None or review.aggregate.report.ok
     return EXIT_OK if all(r.ok for r in reports) and aggregate_passed else EXIT_FINDINGS
@@ -331,6 +345,9 @@ def _review(args: argparse.Namespace, tasks: list[batch.Task], settings: batch.S
             raise UsageError(str(exc)) from None
         for empty in found.empty:
             print(f"xlcheck: {empty}：没有找到上一年度的工作簿 (no workbooks found)", file=sys.stderr)
+        for folder, why in found.unreadable:
+            print(f"xlcheck: 无法读取文件夹 {folder}，其中的上一年度工作簿未读取：{why} (cannot read this folder)",
+                  file=sys.stderr)
         mine = {os.path.normcase(os.path.abspath(t.path)) for t in tasks}
         kept = [f for f in found.files if os.path.normcase(os.path.abspath(f.path)) not in mine]
         previous = batch.plan(kept, settings, absolute=args.executor == "dask")

@@ -133,8 +133,10 @@ class Report:
         return sum(1 for f in self.findings if f.severity is severity)
 
     def to_dict(self) -> dict[str, object]:
+        from .names import readable
+
         out: dict[str, object] = {
-            "path": self.path,
+            "path": readable(self.path),
             "format": self.format,
             "year": self.year,
             "findings": [f.to_dict() for f in self.findings],
@@ -143,5 +145,5 @@ class Report:
             "candidates": [[s.to_dict() for s in fix] for fix in self.candidates],
         }
         if self.error is not None:
-            out["error"] = self.error
+            out["error"] = readable(self.error)
         return out

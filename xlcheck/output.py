@@ -69,10 +69,12 @@ def render_text(reports: Sequence[Report], stream: IO[str]) -> None:
     paint = _Painter(stream)
     # wrap long messages only on a terminal; piped output keeps one line per finding for grep
     total = shutil.get_terminal_size((120, 24)).columns if stream.isatty() else 0
+    from .names import readable
+
     for report in reports:
-        stream.write(paint(f"── {report.path} ", "1") + "\n")
+        stream.write(paint(f"── {readable(report.path)} ", "1") + "\n")
         if report.error is not None:
-            stream.write(paint("无法校验", "1;31") + f"：{report.error}\n\n")
+            stream.write(paint("无法校验", "1;31") + f"：{readable(report.error)}\n\n")
             continue
         stream.write(describe(report) + "\n")
         if report.findings:
@@ -82,7 +84,7 @@ def render_text(reports: Sequence[Report], stream: IO[str]) -> None:
                 stream.write(paint("建议", "1;36") + "：" + fix.message + "\n")
         stream.write(paint(verdict(report), "1;31" if not report.ok else "1;32") + "\n")
         if report.annotated:
-            stream.write(f"标注已写入：{report.annotated}\n")
+            stream.write(f"标注已写入：{readable(report.annotated)}\n")
         stream.write("\n")
     stream.write(summary_line(reports) + "\n")
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .cells import column_letter
 from .labels import normalize
+from .names import encodable, readable
 from .prescan import (
     MAX_CELLS,
     MAX_ENTRIES,
@@ -133,6 +134,20 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _UNREADABLE = "没有读取该文件的权限，或文件正被其他程序独占 (permission denied)"
 
 
+def _refuse_special(name: str, base: str) -> None:
+    """Only a regular file is opened: opening a FIFO waits for a writer forever, a device never ends."""
+    import stat
+
+    try:
+        mode = os.stat(name).st_mode
+    except OSError as exc:
+        raise ReadError(f"{base}：无法打开文件 (cannot open: {exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        what = ("命名管道（FIFO）" if stat.S_ISFIFO(mode) else "套接字" if stat.S_ISSOCK(mode)
+                else "设备文件" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "特殊文件")
+        raise ReadError(f"{base}：这是{what}，不是普通文件，已跳过 (not a regular file, skipped)")
+
+
 def _sniff(name: str, base: str) -> str:
     """"zip", "cfb" or "xlsb-zip"; raise ReadError for everything that is no workbook at all."""
     try:
@@ -199,11 +214,12 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
     import python_calamine
 
     name = os.fspath(path)
-    base = os.path.basename(name)
+    base = readable(os.path.basename(name))
     if os.path.isdir(name):
         raise ReadError(f"{base}：这是一个文件夹，不是工作簿 (a directory, not a workbook)")
     if not os.path.exists(name):
         raise ReadError(f"{base}：文件不存在 (no such file)")
+    _refuse_special(name, base)
     if is_lock_file(base):
         raise ReadError(f"{base}：这是 Excel/WPS 打开工作簿时生成的锁定文件（~$ 开头），不是工作簿，已跳过；"
                         "请校验旁边的同名工作簿 (an Office lock file, skipped)")
@@ -222,9 +238,9 @@ def read_workbook(path: str | os.PathLike[str]) -> Workbook:
             raise ReadError(f"{base}：{exc}") from None
         kind = package.kind
     try:
-        if kind == _SUFFIX_KIND.get(suffix, kind):
+        if kind == _SUFFIX_KIND.get(suffix, kind) and encodable(name):
             book = python_calamine.CalamineWorkbook.from_path(name)
-        else:  # a workbook under another format's extension: let calamine go by its content
+        else:  # another format's extension (calamine goes by content), or a name Rust cannot take
             with open(name, "rb") as handle:
                 book = python_calamine.CalamineWorkbook.from_filelike(handle)
     except python_calamine.PasswordError:

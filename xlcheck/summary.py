@@ -87,7 +87,11 @@ def verdict(report: Report) -> str:
 
 
 def file_rows(items: Sequence[Any]) -> list[FileRow]:
-    """Rows for ``items``: Reports, or batch outcomes (``.report``, ``.copy``, ``.write_error``)."""
+    """Rows for ``items``: Reports, or batch outcomes (``.report``, ``.copy``, ``.write_error``).
+
+    Paths and messages are made readable (:func:`xlcheck.names.readable`): a summary is Unicode text."""
+    from .names import readable
+
     rows = []
     for number, item in enumerate(items, 1):
         report: Report = item if isinstance(item, Report) else item.report
@@ -98,9 +102,10 @@ def file_rows(items: Sequence[Any]) -> list[FileRow]:
             note = f"标注副本未写出：{write_error}"
         # FIX is not a rule a file fails: it says how to mend the rules it does fail
         rule_ids = list(dict.fromkeys(f.rule for f in report.findings if f.rule != FIX_RULE))
-        rows.append(FileRow(number, report.unit or "", report.path, report.format or "", report.year, verdict(report),
-                            report.count(Severity.ERROR), report.count(Severity.WARNING), len(report.suggestions),
-                            rule_ids, copy, note, report))
+        rows.append(FileRow(number, report.unit or "", readable(report.path), report.format or "", report.year,
+                            verdict(report), report.count(Severity.ERROR), report.count(Severity.WARNING),
+                            len(report.suggestions), rule_ids, readable(copy) if copy else copy, readable(note),
+                            report))
     return rows
 
 

@@ -145,7 +145,9 @@ def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: R
     marks = cell_marks(report.findings)
     for sheet, sheet_marks in _group_by_sheet(book, marks):
         _mark_sheet(book, sheet, sheet_marks)
-    name = Path(report.path).name if report.path else Path(src).name
+    from .names import readable
+
+    name = readable(Path(report.path).name if report.path else Path(src).name)
     _insert_summary(book, report, name)
     package.write(dst)
 
