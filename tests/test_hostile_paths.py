@@ -119,3 +119,130 @@ def test_inputs_never_share_an_annotated_copy(tmp_path: Path, capsys: pytest.Cap
     assert all(r.get("error") is None for r in reports)
     written = sorted(p.name for p in tmp_path.glob("*.checked.xlsx"))
     assert written == ["报告.checked.xlsx", "报告.ods.checked.xlsx", "报告.xls.checked.xlsx"]
+
+
+# ---------------------------------------------------------------------------------------- targets
+
+
+def _with_error(path: Path) -> dict[str, str]:
+    values = corpus.consistent_values("2021", 6)
+    values["t3.public.natural"] = values["t3.public.natural"] + 1 if isinstance(values["t3.public.natural"], int) else 1
+    return corpus.write_report(path, "2021", values, year=2022)
+
+
+def test_output_never_replaces_a_device_a_directory_or_a_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                                              ) -> None:
+    source = tmp_path / "报告.xlsx"
+    _report(source)
+    elsewhere = tmp_path / "elsewhere.xlsx"
+    elsewhere.write_bytes(b"keep me")
+    (tmp_path / "dir.xlsx").mkdir()
+    os.symlink(elsewhere, tmp_path / "link.xlsx")
+    targets = {"dir.xlsx": "directory", "link.xlsx": "symbolic link"}
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo.xlsx")
+        targets["fifo.xlsx"] = "not a regular file"
+    for name, word in targets.items():
+        assert main(["check", str(source), "--output", str(tmp_path / name)]) == 3, name
+        assert word in capsys.readouterr().err, name
+        assert main(["clean", str(source), "--output", str(tmp_path / name)]) == 3, name
+        assert word in capsys.readouterr().err, name
+    assert elsewhere.read_bytes() == b"keep me" and (tmp_path / "link.xlsx").is_symlink()
+    assert not list(tmp_path.glob(".~xlcheck-*"))
+
+
+def test_output_suffix_must_match_the_macro_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    plain = tmp_path / "报告.xlsx"
+    _report(plain)
+    assert main(["check", str(plain), "--output", str(tmp_path / "out.xlsm")]) == 3
+    assert "out.xlsx" in capsys.readouterr().err  # says which name to use
+    assert not (tmp_path / "out.xlsm").exists()
+    macro = tmp_path / "宏.xlsm"
+    import zipfile
+
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(macro, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml")
+            zout.writestr(item, data)
+    for command in (["check", str(macro)], ["clean", str(macro)]):
+        assert main([*command, "--output", str(tmp_path / "宏.copy.xlsx")]) == 3
+        assert "宏.copy.xlsm" in capsys.readouterr().err
+    assert main(["clean", str(macro), "--output", str(tmp_path / "宏.copy.xlsm")]) == 0
+
+
+def test_in_place_refuses_read_only_open_and_hard_linked_files(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "报告.xlsx"
+    _with_error(path)
+    before = path.read_bytes()
+    os.chmod(path, 0o444)
+    assert main(["check", str(path), "--in-place"]) == 3
+    assert "read-only" in capsys.readouterr().err
+    os.chmod(path, 0o644)
+    lock = tmp_path / "~$报告.xlsx"
+    lock.write_bytes(b"\x0cowner")
+    assert main(["check", str(path), "--in-place"]) == 3
+    assert "open in Excel" in capsys.readouterr().err
+    lock.unlink()
+    os.link(path, tmp_path / "hard.xlsx")
+    assert main(["check", str(path), "--in-place"]) == 3
+    assert "hard links" in capsys.readouterr().err
+    assert path.read_bytes() == before and not list(tmp_path.glob("*.backup*"))
+
+
+def test_in_place_through_a_symlink_marks_its_target(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    real = tmp_path / "real" / "报告.xlsx"
+    real.parent.mkdir()
+    _with_error(real)
+    before = real.read_bytes()
+    link = tmp_path / "link.xlsx"
+    os.symlink(real, link)
+    assert main(["check", str(link), "--in-place"]) == 1
+    capsys.readouterr()
+    assert link.is_symlink() and real.read_bytes() != before  # the target was marked, the link kept
+    assert [p.read_bytes() for p in real.parent.glob("*.backup*")] == [before]
+
+
+def test_a_summary_is_replaced_only_when_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcheck import summary
+
+    _report(tmp_path / "a.xlsx")
+    report = xlcheck.check(tmp_path / "a.xlsx")
+    for suffix in (".csv", ".json", ".xlsx"):
+        target = tmp_path / f"汇总{suffix}"
+        target.write_bytes(b"previous")
+
+        def full_disk(*args: object, **kwargs: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(summary, {".csv": "_write_csv", ".json": "_write_json", ".xlsx": "_write_xlsx"}[suffix],
+                          full_disk)
+            with pytest.raises(summary.SummaryError, match="No space"):
+                summary.write_summary(target, [report])
+        assert target.read_bytes() == b"previous"
+        summary.write_summary(target, [report])
+        assert target.read_bytes() != b"previous"
+    assert not list(tmp_path.glob(".~xlcheck-*"))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="POSIX signals")
+def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    for i in range(3):
+        _report(tmp_path / f"r{i}.xlsx", seed=i)
+    code = ("import sys, time\nfrom xlcheck import batch\nreal = batch.check_task\n"
+            "def slow(t, s, r):\n    time.sleep(3)\n    return real(t, s, r)\n"
+            "batch.check_task = slow\nfrom xlcheck.cli import main\n"
+            f"sys.exit(main(['check', {str(tmp_path)!r}, '--no-annotate', '-j', '1', '--summary', "
+            f"{str(tmp_path / 's.json')!r}]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 130, err
+    assert (tmp_path / "s.json").exists() and not list(tmp_path.glob(".~xlcheck-*"))

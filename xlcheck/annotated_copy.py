@@ -80,10 +80,42 @@ def annotate_in_place(report: Report, converted: str | os.PathLike[str] | None =
 
     if needs_conversion(report.path):
         return annotate(report, converted), Path(report.path)
-    backup = backup_path(report.path)
-    shutil.copy2(report.path, backup)
-    write(report.path, report.path, report)
+    from .atomic import replacing
+
+    source = in_place_target(report.path)
+    backup = backup_path(source)
+    with replacing(backup, suffix=backup.suffix) as tmp:  # a full disk leaves no half backup
+        shutil.copy2(source, tmp)
+    write(source, source, report)
     return Path(report.path), backup
+
+
+#: Excel and WPS keep ``~$NAME`` beside an open workbook (``~$`` replacing the first two characters of
+#: a long name)
+def _lock_files(path: Path) -> list[Path]:
+    return [path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])]
+
+
+def in_place_target(path: str | os.PathLike[str]) -> Path:
+    """The file ``--in-place`` will replace: a symbolic link's target (so the workbook the user opens
+    is the one marked); raise WriteError for a file that must not be replaced now."""
+    import stat
+
+    from .atomic import unsafe_target
+    from .writer import WriteError
+
+    source = Path(os.path.realpath(path))
+    refused = unsafe_target(source, links=True)
+    if refused is not None:
+        raise WriteError(refused)
+    mode = os.stat(source).st_mode
+    if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        raise WriteError(f"{Path(path).name} 是只读文件，未直接标注；请去掉只读属性，或用 --output 写副本 "
+                         "(the file is read-only)")
+    if any(lock.exists() for lock in _lock_files(source)):
+        raise WriteError(f"{Path(path).name} 正在 Excel 或 WPS 中打开（旁边有 ~$ 锁定文件），未直接标注；请先关闭它 "
+                         "(the workbook is open in Excel or WPS)")
+    return source
 
 
 def annotate(report: Report, output: str | os.PathLike[str] | None = None) -> Path:

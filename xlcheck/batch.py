@@ -446,6 +446,9 @@ def _init_worker() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # inherited from the CLI's handler: a stopped worker exits through its finally blocks (temporary
+    # files removed), not mid-write
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
 
 
 def _failed(task: Task, why: str) -> Outcome:

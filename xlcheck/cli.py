@@ -196,6 +196,7 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _never_fail_to_print()
+    _stop_like_ctrl_c()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -214,6 +215,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _stop_like_ctrl_c() -> None:
+    """SIGTERM (a service stopping, ``kill``) and SIGHUP (a closed terminal) end a run as Ctrl-C does:
+    temporary files are removed, what was checked is reported and the summary written."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) in (signal.SIG_DFL, None):
+            signal.signal(number, stop)
 
 
 def _never_fail_to_print() -> None:

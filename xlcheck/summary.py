@@ -156,17 +156,24 @@ def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: 
     suffix = target.suffix.lower()
     if suffix not in SUFFIXES:
         raise SummaryError(f"汇总文件须为 .xlsx、.csv 或 .json：{target.name} (summary must be .xlsx, .csv or .json)")
+    from .atomic import replacing, unsafe_target
+
+    refused = unsafe_target(target)
+    if refused is not None:
+        raise SummaryError(f"无法写出汇总：{refused}")
     rows = file_rows(items)
     base = target.parent.resolve() if target.parent.exists() else target.parent.absolute()
     try:
-        if suffix == ".json":
-            _write_json(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted),
-                        (rules, paired, roster))
-        elif suffix == ".csv":
-            _write_csv(target, rows)
-        else:
-            _write_xlsx(target, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted), base,
-                        (rules, paired, roster))
+        # through a temporary file: a full disk or Ctrl-C leaves the previous summary, never half of one
+        with replacing(target, suffix=suffix) as tmp:
+            if suffix == ".json":
+                _write_json(tmp, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted),
+                            (rules, paired, roster))
+            elif suffix == ".csv":
+                _write_csv(tmp, rows)
+            else:
+                _write_xlsx(tmp, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted), base,
+                            (rules, paired, roster))
     except OSError as exc:
         raise SummaryError(f"无法写出汇总 {target}：{exc.strerror or exc} (cannot write the summary)") from None
     except Exception as exc:  # whatever the files held, the run's other output must still reach the user

@@ -148,6 +148,7 @@ def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: R
     from .names import readable
 
     name = readable(Path(report.path).name if report.path else Path(src).name)
+    _check_suffix(package, dst)
     _insert_summary(book, report, name)
     package.write(dst)
 
@@ -155,9 +156,26 @@ def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: R
 def clean(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
     """Write a copy of ``src`` to ``dst`` with every mark of an earlier xlcheck run removed."""
     package = _Package.read(src)
+    _check_suffix(package, dst)
     book = _Book(package)
     _remove_marks(book)
     package.write(dst)
+
+
+_MACRO_MAIN = b"sheet.macroEnabled.main+xml"
+
+
+def _check_suffix(package: _Package, dst: str | os.PathLike[str]) -> None:
+    """Refuse an output whose suffix does not say what the workbook is: Excel will not open a
+    macro-enabled workbook named .xlsx ("file format or file extension is not valid"), nor the reverse."""
+    suffix = Path(dst).suffix.lower()
+    types = package.members.get(package.name("[Content_Types].xml") or "", b"")
+    macro = _MACRO_MAIN in types
+    wanted = ".xlsm" if macro else ".xlsx"
+    if suffix in (".xlsx", ".xlsm") and suffix != wanted:
+        what = "含宏的工作簿（.xlsm）" if macro else "不含宏的工作簿（.xlsx）"
+        raise WriteError(f"输出文件 {Path(dst).name} 的扩展名与工作簿类型不符：这是{what}，请把输出文件命名为 "
+                         f"{Path(dst).with_suffix(wanted).name}，否则 Excel 无法打开 (the output must end in {wanted})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,9 +332,14 @@ class _Package:
         never an empty one; a new copy beside its source has nothing to lose, and fsync is most of
         the cost of writing it.
         """
+        from .atomic import unsafe_target
+
         for name in list(self._dirty):
             self._serialise(name)
         target = Path(dst)
+        refused = unsafe_target(target)
+        if refused is not None:
+            raise WriteError(refused)
         durable = os.path.lexists(target)
         directory = target.parent if str(target.parent) else Path(".")
         try:
