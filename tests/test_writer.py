@@ -534,3 +534,45 @@ def test_copying_preserves_a_source_in_another_directory(tmp_path: Path) -> None
     annotate(src, tmp_path / "out" / "a.xlsx", report(src))
     assert digest(src) == digest(tmp_path / "in" / "b.xlsx")
     assert openpyxl.load_workbook(tmp_path / "out" / "a.xlsx").sheetnames[0] == SUMMARY_SHEET
+
+
+def test_more_than_1023_notes_claim_enough_vml_id_blocks(tmp_path: Path) -> None:
+    import re as regex
+
+    import openpyxl
+    from openpyxl.comments import Comment
+
+    from xlcheck.findings import Finding, Report, Severity
+    from xlcheck.writer import annotate
+
+    src = tmp_path / "many.xlsx"
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "Sheet1"
+    other = book.create_sheet("Other")
+    other["A1"] = 1
+    other["A1"].comment = Comment("a person's own note", "someone")  # a drawing claiming a block already
+    for row in range(1, 1501):
+        first.cell(row, 1, row)
+    book.save(src)
+    findings = [Finding("T3-RES", Severity.ERROR, f"错误 {row}", (f"Sheet1!A{row}",)) for row in range(1, 1501)]
+    findings.append(Finding("T2-SUM", Severity.WARNING, "另一张表", ("Other!B2",)))
+    out = tmp_path / "out.xlsx"
+    annotate(src, out, Report(str(src), findings=findings))
+    blocks: dict[str, set[int]] = {}
+    ids: dict[str, list[int]] = {}
+    with zipfile.ZipFile(out) as zf:
+        for name in zf.namelist():
+            if name.endswith(".vml"):
+                data = zf.read(name)
+                (listed,) = regex.findall(rb'idmap[^>]*data="([^"]*)"', data)
+                blocks[name] = {int(b) for b in listed.split(b",")}
+                ids[name] = [int(i) for i in regex.findall(rb'<(?:\w+:)?shape\b[^>]*\bid="_x0000_s(\d+)"', data)]
+    assert sum(len(v) for v in ids.values()) == 1502
+    claimed = [b for v in blocks.values() for b in v]
+    assert len(claimed) == len(set(claimed))  # no block shared by two drawings
+    for name, shape_ids in ids.items():
+        assert len(shape_ids) == len(set(shape_ids))
+        assert all(i // 1024 in blocks[name] and i % 1024 for i in shape_ids), name
+    assert max(len(v) for v in blocks.values()) >= 2  # 1500 notes need two blocks

@@ -1108,17 +1108,25 @@ def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[PlacedMark
         shapes = b""
         if b"_x0000_t202" not in data:
             shapes += _VML_SHAPETYPE % _VML_NS
-        ids = [int(i) for i in _VML_SHAPE_ID_RE.findall(data)]
-        first = max(ids, default=1024) + 1
-        shapes += b"".join(_vml_shape(t, first + i, _VML_NS) for i, t in enumerate(targets))
+        own = _VML_IDMAP_RE.search(data)
+        if own is not None:
+            ids, added = _shape_ids(book.package, len(targets), data)
+            if added:  # claim the extra blocks in the drawing's own o:idmap
+                blocks = own.group(1).decode().strip()
+                listed = ",".join([blocks, *map(str, added)] if blocks else map(str, added))
+                data = data[:own.start(1)] + listed.encode() + data[own.end(1):]
+        else:  # a drawing without o:idmap: continue after its highest id
+            first = max((int(i) for i in _VML_SHAPE_ID_RE.findall(data)), default=1024) + 1
+            ids = list(range(first, first + len(targets)))
+        shapes += b"".join(_vml_shape(t, shape_id, _VML_NS) for shape_id, t in zip(ids, targets, strict=True))
         end = data.rfind(b"</xml>")
         end = end if end >= 0 else data.rfind(b"</")
         book.package.put(vml_part, data[:end] + shapes + data[end:])
         return
     vml_part = _new_part_name(book.package, "xl/drawings/vmlDrawing{}.vml")
-    block = _free_idmap_block(book.package)
-    shapes = b"".join(_vml_shape(t, block * 1024 + 1 + i, b"") for i, t in enumerate(targets))
-    book.package.put(vml_part, _vml_document(block, shapes))
+    ids, blocks = _shape_ids(book.package, len(targets), None)
+    shapes = b"".join(_vml_shape(t, shape_id, b"") for shape_id, t in zip(ids, targets, strict=True))
+    book.package.put(vml_part, _vml_document(blocks, shapes))
     book.types.ensure_default("vml", CT_VML)
     rid = rels.add(RT_VML, vml_part)
     root = book.package.sheet_tail(part)
@@ -1128,22 +1136,43 @@ def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[PlacedMark
     _set_rid(legacy, rid)
 
 
-def _free_idmap_block(package: _Package) -> int:
-    """A shape-id block (o:idmap) no other VML drawing in the workbook uses."""
+#: shape ids a VML drawing may use per o:idmap block: block b holds ids b*1024+1 .. b*1024+1023
+_BLOCK = 1024
+
+
+def _shape_ids(package: _Package, count: int, own: bytes | None) -> tuple[list[int], list[int]]:
+    """``count`` shape ids for new notes and the o:idmap blocks to claim for them: free ids in the
+    drawing's own blocks first (``own``: its bytes), then as many blocks no drawing in the workbook
+    uses as the rest need (a sheet with more than 1023 notes needs several)."""
     used: set[int] = set()
     for name in package.parts():
         if name.lower().endswith(".vml"):
             for match in _VML_IDMAP_RE.findall(package.data(name)):
                 used.update(int(n) for n in re.findall(rb"\d+", match))
+    ids: list[int] = []
+    if own is not None:
+        taken = {int(i) for i in _VML_SHAPE_ID_RE.findall(own)}
+        own_blocks = sorted({int(n) for m in _VML_IDMAP_RE.findall(own) for n in re.findall(rb"\d+", m)})
+        for block in own_blocks:
+            for shape_id in range(block * _BLOCK + 1, (block + 1) * _BLOCK):
+                if len(ids) == count:
+                    return ids, []
+                if shape_id not in taken:
+                    ids.append(shape_id)
+    added: list[int] = []
     block = 1
-    while block in used:
-        block += 1
-    return block
+    while len(ids) < count:
+        while block in used:
+            block += 1
+        used.add(block)
+        added.append(block)
+        ids.extend(range(block * _BLOCK + 1, (block + 1) * _BLOCK)[: count - len(ids)])
+    return ids, added
 
 
-def _vml_document(block: int, shapes: bytes) -> bytes:
+def _vml_document(blocks: list[int], shapes: bytes) -> bytes:
     return (b"<xml " + _VML_NS + b"><o:shapelayout v:ext=\"edit\"><o:idmap v:ext=\"edit\" data=\""
-            + str(block).encode() + b"\"/></o:shapelayout>" + _VML_SHAPETYPE % b"" + shapes
+            + ",".join(map(str, blocks)).encode() + b"\"/></o:shapelayout>" + _VML_SHAPETYPE % b"" + shapes
             + b"</xml>")
 
 
