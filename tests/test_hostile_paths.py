@@ -152,19 +152,21 @@ def test_output_never_replaces_a_device_a_directory_or_a_link(tmp_path: Path, ca
 
 
 def test_output_suffix_must_match_the_macro_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    plain = tmp_path / "报告.xlsx"
-    _report(plain)
-    assert main(["check", str(plain), "--output", str(tmp_path / "out.xlsm")]) == 3
-    assert "out.xlsx" in capsys.readouterr().err  # says which name to use
-    assert not (tmp_path / "out.xlsm").exists()
-    macro = tmp_path / "宏.xlsm"
     import zipfile
 
+    plain = tmp_path / "报告.xlsx"
+    _report(plain)
+    # a plain workbook written as .xlsm is declared macro-enabled, so Excel opens it
+    assert main(["clean", str(plain), "--output", str(tmp_path / "out.xlsm")]) == 0
+    with zipfile.ZipFile(tmp_path / "out.xlsm") as zf:
+        assert b"sheet.macroEnabled.main+xml" in zf.read("[Content_Types].xml")
+    macro = tmp_path / "宏.xlsm"
     with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(macro, "w") as zout:
         for item in zin.infolist():
             data = zin.read(item)
             if item.filename == "[Content_Types].xml":
-                data = data.replace(b"sheet.main+xml", b"sheet.macroEnabled.main+xml")
+                data = data.replace(b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                                    b"application/vnd.ms-excel.sheet.macroEnabled.main+xml")
             zout.writestr(item, data)
     for command in (["check", str(macro)], ["clean", str(macro)]):
         assert main([*command, "--output", str(tmp_path / "宏.copy.xlsx")]) == 3
@@ -246,3 +248,21 @@ def test_sigterm_stops_a_run_like_ctrl_c(tmp_path: Path) -> None:
     _out, err = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 130, err
     assert (tmp_path / "s.json").exists() and not list(tmp_path.glob(".~xlcheck-*"))
+
+
+def test_a_sheet_of_repeated_headers_is_located_quickly() -> None:
+    import time
+
+    from xlcheck.formats import T3_COLUMNS
+    from xlcheck.reader import Sheet, Workbook
+
+    header = [column.label for column in T3_COLUMNS]
+    rows = [header * 8 for _ in range(1500)]  # ~12 000 hits of every column label
+    book = Workbook("headers.xlsx", [Sheet("表", rows)])
+    start = time.perf_counter()
+    from xlcheck.check import check_workbook
+
+    report = check_workbook(book)
+    # quadratic in the hits this took minutes; the bound is far above the real cost, it only catches a hang
+    assert time.perf_counter() - start < 20
+    assert report.error is not None or report.findings

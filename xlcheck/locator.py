@@ -227,17 +227,32 @@ def _nonstandard(located: Located, sheet: Sheet, r: int, c: int, what: str, offi
 
 # ── 表三 ─────────────────────────────────────────────────────────────────────────────────────────
 def _locate_t3(index: _Index, table: Table, located: Located) -> bool:
+    import bisect
+
     block = table.blocks[0]
     spec = _t3_spec(table)
     best: tuple[int, int, int, dict[str, int], int] | None = None
+    # each other column's label hits by (sheet, row), columns sorted: every header candidate looks at
+    # five rows of each, so a sheet of repeated headers costs hits × columns, not hits squared
+    by_row: list[dict[tuple[int, int], list[int]]] = []
+    for column in block.columns[1:]:
+        rows: dict[tuple[int, int], list[int]] = {}
+        for ss, rr, cc in index.find(column.label):
+            rows.setdefault((ss, rr), []).append(cc)
+        by_row.append(rows)
     for s, r, c in index.find(block.columns[0].label):
         cols = {block.columns[0].key: c}
         bottom, last = r, c
-        for column in block.columns[1:]:
-            near = [(cc, rr) for ss, rr, cc in index.find(column.label)
-                    if ss == s and r - 1 <= rr <= r + 3 and cc > last]
-            if near:
-                cc, rr = min(near)
+        for column, rows in zip(block.columns[1:], by_row, strict=True):
+            near = None
+            for rr in range(r - 1, r + 4):
+                hits = rows.get((s, rr))
+                if hits:
+                    at = bisect.bisect_right(hits, last)
+                    if at < len(hits) and (near is None or (hits[at], rr) < near):
+                        near = (hits[at], rr)
+            if near is not None:
+                cc, rr = near
                 cols[column.key], last, bottom = cc, cc, max(bottom, rr)
         if best is None or len(cols) > len(best[3]):
             best = (s, r, c, cols, bottom)

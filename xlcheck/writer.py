@@ -148,7 +148,7 @@ def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: R
     from .names import readable
 
     name = readable(Path(report.path).name if report.path else Path(src).name)
-    _check_suffix(package, dst)
+    _match_suffix(book, dst)
     _insert_summary(book, report, name)
     package.write(dst)
 
@@ -156,26 +156,32 @@ def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: R
 def clean(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
     """Write a copy of ``src`` to ``dst`` with every mark of an earlier xlcheck run removed."""
     package = _Package.read(src)
-    _check_suffix(package, dst)
     book = _Book(package)
+    _match_suffix(book, dst)
     _remove_marks(book)
     package.write(dst)
 
 
-_MACRO_MAIN = b"sheet.macroEnabled.main+xml"
+_MACRO_MAIN = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 
 
-def _check_suffix(package: _Package, dst: str | os.PathLike[str]) -> None:
-    """Refuse an output whose suffix does not say what the workbook is: Excel will not open a
-    macro-enabled workbook named .xlsx ("file format or file extension is not valid"), nor the reverse."""
+def _match_suffix(book: _Book, dst: str | os.PathLike[str]) -> None:
+    """Make the copy's suffix and its workbook type agree, or refuse: Excel will not open a
+    macro-enabled workbook named .xlsx, nor a plain one named .xlsm ("file format or file extension is
+    not valid"). A plain workbook written as .xlsm is declared macro-enabled (valid without macros);
+    a macro-enabled one is never written as .xlsx, which would mean dropping its macros."""
     suffix = Path(dst).suffix.lower()
-    types = package.members.get(package.name("[Content_Types].xml") or "", b"")
-    macro = _MACRO_MAIN in types
-    wanted = ".xlsm" if macro else ".xlsx"
-    if suffix in (".xlsx", ".xlsm") and suffix != wanted:
-        what = "含宏的工作簿（.xlsm）" if macro else "不含宏的工作簿（.xlsx）"
-        raise WriteError(f"输出文件 {Path(dst).name} 的扩展名与工作簿类型不符：这是{what}，请把输出文件命名为 "
-                         f"{Path(dst).with_suffix(wanted).name}，否则 Excel 无法打开 (the output must end in {wanted})")
+    if suffix not in (".xlsx", ".xlsm"):
+        return
+    override = book.types._find("Override", "PartName", "/" + book.part)
+    macro = override is not None and override.get("ContentType", "") == _MACRO_MAIN
+    if suffix == ".xlsx" and macro:
+        raise WriteError(f"输出文件 {Path(dst).name} 的扩展名与工作簿类型不符：这是含宏的工作簿（.xlsm），请把输出文件"
+                         f"命名为 {Path(dst).with_suffix('.xlsm').name}，否则 Excel 无法打开 (the output of a "
+                         "macro-enabled workbook must end in .xlsm)")
+    if suffix == ".xlsm" and not macro and override is not None:
+        override.set("ContentType", _MACRO_MAIN)
+        book.package.touch(book.types.PART)
 
 
 # --------------------------------------------------------------------------------------------
