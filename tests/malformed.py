@@ -369,6 +369,8 @@ def build_bad(folder: str | os.PathLike[str], *, heavy: bool = True) -> dict[str
     put("csv-renamed.xlsx", "单位,数量\n青山镇,3\n".encode("gb18030"), "text")
     put("html-export.xls", b"<html><head><meta charset='utf-8'></head><body><table><tr><td>1</td></tr>"
         b"</table></body></html>", "HTML")
+    put("mhtml-export.xls", b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"----=_NextPart\"\r\n\r\n"
+        b"------=_NextPart\r\nContent-Type: text/html\r\n\r\n<html><table><tr><td>1</td></tr></table></html>", "MHTML")
     put("spreadsheetml-2003.xls", b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
         b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>', "XML Spreadsheet 2003")
     put("image-renamed.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(64), "image")

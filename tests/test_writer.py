@@ -576,3 +576,39 @@ def test_more_than_1023_notes_claim_enough_vml_id_blocks(tmp_path: Path) -> None
         assert len(shape_ids) == len(set(shape_ids))
         assert all(i // 1024 in blocks[name] and i % 1024 for i in shape_ids), name
     assert max(len(v) for v in blocks.values()) >= 2  # 1500 notes need two blocks
+
+
+def test_the_summary_sheet_is_listed_wrapped_and_prints_one_page_wide(tmp_path: Path) -> None:
+    import openpyxl
+
+    from xlcheck.findings import Finding, Report, Severity
+    from xlcheck.marks import SUMMARY_SHEET
+    from xlcheck.writer import annotate, clean
+
+    src = tmp_path / "in.xlsx"
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.active.title = "Sheet1"
+    book.save(src)
+    long = "很长的说明：" + "总计应等于各项之和，" * 30
+    out = tmp_path / "out.xlsx"
+    annotate(src, out, Report(str(src), findings=[Finding("T3-RES", Severity.ERROR, long, ("Sheet1!B2",))]))
+    with zipfile.ZipFile(out) as zf:
+        app = zf.read("docProps/app.xml").decode()
+    assert f"<vt:lpstr>{SUMMARY_SHEET}</vt:lpstr>" in app and "<vt:lpstr>Sheet1</vt:lpstr>" in app
+    marked = openpyxl.load_workbook(out)
+    summary = marked[SUMMARY_SHEET]
+    message = next(c for row in summary.iter_rows() for c in row if c.value == long)
+    assert message.alignment.wrap_text
+    setup = summary.page_setup
+    assert (setup.paperSize, setup.orientation, setup.fitToWidth, setup.fitToHeight) == (9, "landscape", 1, 0)
+    assert summary.sheet_properties.pageSetUpPr.fitToPage
+    # annotating again or cleaning leaves it listed once, or not at all
+    again = tmp_path / "again.xlsx"
+    annotate(out, again, Report(str(out), findings=[Finding("T3-RES", Severity.ERROR, long, ("Sheet1!B2",))]))
+    with zipfile.ZipFile(again) as zf:
+        assert zf.read("docProps/app.xml").decode().count(SUMMARY_SHEET) == 1
+    cleaned = tmp_path / "clean.xlsx"
+    clean(again, cleaned)
+    with zipfile.ZipFile(cleaned) as zf:
+        assert SUMMARY_SHEET not in zf.read("docProps/app.xml").decode()

@@ -168,8 +168,13 @@ def _sniff(name: str, base: str) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"%PDF"):
         what = "PDF 文件 (a PDF file)"
+    elif text.startswith(b"mime-version:") or b"multipart/related" in text:
+        what = ("单个文件网页（MHTML，.mht），常见于系统“导出 Excel”或“另存为网页”；请用 Excel 或 WPS 打开后"
+                "另存为 .xlsx (an MHTML web archive)")
     elif text.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head")) or b"<html" in text:
-        what = "网页（HTML）文件，常见于系统“导出 Excel”；请用 Excel 或 WPS 打开后另存为 .xlsx (an HTML page)"
+        tables = "，其中有表格" if b"<table" in text or b"<table" in head.lower() else ""
+        what = (f"网页（HTML）文件{tables}，常见于政务系统“导出 Excel”；请用 Excel 或 WPS 打开后另存为 .xlsx "
+                "(an HTML table saved as a spreadsheet)")
     elif text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         what = "“XML 电子表格 2003”文件；请用 Excel 或 WPS 打开后另存为 .xlsx (an XML Spreadsheet 2003 file)"
     elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):

@@ -837,6 +837,7 @@ def _remove_summary(book: _Book) -> None:
         if not _is_our_summary(book, sheet):
             continue
         assert sheet.part is not None and sheet.rel is not None
+        _app_titles(book, sheet.name, [], add=False)
         _delete_part_tree(book, sheet.part)
         book.rels.remove(sheet.rel)
         book.sheets_el.remove(sheet.element)
@@ -1211,7 +1212,8 @@ def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     part = _new_part_name(book.package, "xl/worksheets/sheet{}.xml")
     link_names = {s.name: s.name for s in sheets if s.part is not None}
     link_names.update({s.name.casefold(): s.name for s in sheets if s.part is not None})
-    book.package.put(part, _summary_xml(report, file_name, link_names))
+    book.package.put(part, _summary_xml(report, file_name, link_names, _wrap_style(book)))
+    _app_titles(book, name, [s.name for s in sheets], add=True)
     book.types.add_override(part, CT_WORKSHEET)
     rid = book.rels.add(RT_WORKSHEET, part)
     sheet_id = max((int(s.element.get("sheetId", "0")) for s in sheets), default=0) + 1
@@ -1231,7 +1233,85 @@ def _ensure_book_view(book: _Book) -> None:
         _sub(views, "workbookView")
 
 
-def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) -> bytes:
+_EXTENDED = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+_WORKSHEETS = ("Worksheets", "工作表")
+
+
+def _app_titles(book: _Book, name: str, others: list[str], *, add: bool) -> None:
+    """List the summary sheet in docProps/app.xml (TitlesOfParts, and the worksheet count of
+    HeadingPairs), as Excel does for every sheet; ``add=False`` takes it out again."""
+    app = book.package.name("docProps/app.xml")
+    if app is None:
+        return
+    root = book.package.xml(app)
+    if etree.QName(root).namespace != _EXTENDED:
+        return
+    titles = root.find(f"{{{_EXTENDED}}}TitlesOfParts/{{{_VT}}}vector")
+    pairs = root.find(f"{{{_EXTENDED}}}HeadingPairs/{{{_VT}}}vector")
+    if titles is None or pairs is None:
+        if not add:
+            return
+        for local in ("HeadingPairs", "TitlesOfParts"):  # a minimal app.xml (openpyxl): list every sheet
+            old = root.find(f"{{{_EXTENDED}}}{local}")
+            if old is not None:
+                root.remove(old)
+        heading = etree.SubElement(etree.SubElement(root, f"{{{_EXTENDED}}}HeadingPairs"), f"{{{_VT}}}vector",
+                                   size="2", baseType="variant")
+        etree.SubElement(etree.SubElement(heading, f"{{{_VT}}}variant"), f"{{{_VT}}}lpstr").text = "Worksheets"
+        etree.SubElement(etree.SubElement(heading, f"{{{_VT}}}variant"), f"{{{_VT}}}i4").text = str(len(others) + 1)
+        vector = etree.SubElement(etree.SubElement(root, f"{{{_EXTENDED}}}TitlesOfParts"), f"{{{_VT}}}vector",
+                                  size=str(len(others) + 1), baseType="lpstr")
+        for title in [name, *others]:
+            etree.SubElement(vector, f"{{{_VT}}}lpstr").text = title
+        book.package.touch(app)
+        return
+    listed = titles.findall(f"{{{_VT}}}lpstr")
+    present = [el for el in listed if el.text == name]
+    if add == bool(present):
+        return
+    if add:
+        el = etree.Element(f"{{{_VT}}}lpstr")
+        el.text = name
+        titles.insert(0, el)  # worksheets come first, and the summary is the first sheet
+    else:
+        titles.remove(present[0])
+    titles.set("size", str(len(titles.findall(f"{{{_VT}}}lpstr"))))
+    variants = pairs.findall(f"{{{_VT}}}variant")
+    for label, count in zip(variants[::2], variants[1::2], strict=False):
+        text = label.find(f"{{{_VT}}}lpstr")
+        number = count.find(f"{{{_VT}}}i4")
+        if text is not None and text.text in _WORKSHEETS and number is not None and (number.text or "").isdigit():
+            number.text = str(max(0, int(number.text or "0") + (1 if add else -1)))
+            break
+    book.package.touch(app)
+
+
+def _wrap_style(book: _Book) -> int | None:
+    """A cell format that wraps text at the top of the cell (long messages stay readable), reused
+    when the workbook has it already; None when styles.xml has no cell formats to add to."""
+    styles = book.styles_part()
+    root = book.package.xml(styles)
+    xfs = root.find(f"{{{MAIN}}}cellXfs")
+    if xfs is None:
+        return None
+    items = xfs.findall(f"{{{MAIN}}}xf")
+    for index, xf in enumerate(items):
+        children = list(xf)
+        if (xf.get("fontId", "0") == "0" and xf.get("fillId", "0") == "0" and xf.get("borderId", "0") == "0"
+                and xf.get("numFmtId", "0") == "0" and len(children) == 1 and _local(children[0]) == "alignment"
+                and children[0].get("wrapText") == "1" and children[0].get("vertical") == "top"
+                and len(children[0].attrib) == 2):
+            return index
+    xf = etree.SubElement(xfs, f"{{{MAIN}}}xf", numFmtId="0", fontId="0", fillId="0", borderId="0", xfId="0",
+                          applyAlignment="1")
+    etree.SubElement(xf, f"{{{MAIN}}}alignment", wrapText="1", vertical="top")
+    xfs.set("count", str(len(items) + 1))
+    book.package.touch(styles)
+    return len(items)
+
+
+def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], wrap: int | None = None) -> bytes:
     rows = summary_rows(report.findings)
     red = FONT[Severity.ERROR]
     head = [
@@ -1247,7 +1327,10 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) ->
         for col, value in enumerate(row.values, 1):
             ref = address(index, col)
             linked = link is not None and col == len(SUMMARY_HEADER)
-            cells.append(_value_cell(ref, value, linked))
+            cell = _value_cell(ref, value, linked)
+            if wrap is not None and not linked:
+                cell = cell.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{wrap}"', 1)
+            cells.append(cell)
             if linked:
                 links.append(f'<hyperlink ref="{ref}" location={quoteattr(str(link))} '
                              f"display={quoteattr(_clean(str(value)))}/>")
@@ -1258,12 +1341,14 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) ->
     tab = red if not report.ok else (FONT[Severity.WARNING] if report.findings else "FF00B050")
     xml = (
         f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
-        f'<sheetPr><tabColor rgb="{tab}"/></sheetPr><dimension ref="A1:E{last}"/>'
+        f'<sheetPr><tabColor rgb="{tab}"/><pageSetUpPr fitToPage="1"/></sheetPr><dimension ref="A1:E{last}"/>'
         '<sheetViews><sheetView workbookViewId="0"/></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/>'
         f"<cols>{cols}</cols><sheetData>{''.join(head + body)}</sheetData>"
         + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
-        + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        + '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        # A4 landscape, as wide as one page, as long as it takes
+        '<pageSetup paperSize="9" orientation="landscape" fitToWidth="1" fitToHeight="0"/>'
         "</worksheet>"
     )
     return XML_DECL + xml.encode("utf-8")
