@@ -266,3 +266,20 @@ def test_a_sheet_of_repeated_headers_is_located_quickly() -> None:
     # quadratic in the hits this took minutes; the bound is far above the real cost, it only catches a hang
     assert time.perf_counter() - start < 20
     assert report.error is not None or report.findings
+
+
+def test_the_entry_and_sheet_count_bounds(tmp_path: Path) -> None:
+    from xlcheck.reader import MAX_ENTRIES, MAX_SHEETS
+
+    many = tmp_path / "many-entries.xlsx"
+    malformed._package(many, malformed.SHEET_HEAD + malformed.SHEET_TAIL,
+                       {f"xl/media/p{i}.bin": b"" for i in range(MAX_ENTRIES)})
+    report = xlcheck.check(many)
+    assert report.error is not None and "zip entries" in report.error
+    sheets = "".join(f'<sheet name="S{i}" sheetId="{i + 1}" r:id="rId1"/>' for i in range(MAX_SHEETS + 1))
+    workbook = malformed.WORKBOOK.replace('<sheet name="年报" sheetId="1" r:id="rId1"/>', sheets)
+    wide = tmp_path / "many-sheets.xlsx"
+    malformed._package_at(wide, malformed.SHEET_HEAD + malformed.SHEET_TAIL, "xl/worksheets/sheet1.xml",
+                          members={"xl/workbook.xml": workbook})
+    report = xlcheck.check(wide)
+    assert report.error is not None and f"{MAX_SHEETS + 1} sheets" in report.error
