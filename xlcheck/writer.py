@@ -837,7 +837,7 @@ def _remove_summary(book: _Book) -> None:
         if not _is_our_summary(book, sheet):
             continue
         assert sheet.part is not None and sheet.rel is not None
-        _app_titles(book, sheet.name, [], add=False)
+        _app_titles(book, sheet.name, add=False)
         _delete_part_tree(book, sheet.part)
         book.rels.remove(sheet.rel)
         book.sheets_el.remove(sheet.element)
@@ -1212,8 +1212,8 @@ def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     part = _new_part_name(book.package, "xl/worksheets/sheet{}.xml")
     link_names = {s.name: s.name for s in sheets if s.part is not None}
     link_names.update({s.name.casefold(): s.name for s in sheets if s.part is not None})
-    book.package.put(part, _summary_xml(report, file_name, link_names, _wrap_style(book)))
-    _app_titles(book, name, [s.name for s in sheets], add=True)
+    book.package.put(part, _summary_xml(report, file_name, link_names))
+    _app_titles(book, name, add=True)
     book.types.add_override(part, CT_WORKSHEET)
     rid = book.rels.add(RT_WORKSHEET, part)
     sheet_id = max((int(s.element.get("sheetId", "0")) for s in sheets), default=0) + 1
@@ -1238,9 +1238,10 @@ _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _WORKSHEETS = ("Worksheets", "工作表")
 
 
-def _app_titles(book: _Book, name: str, others: list[str], *, add: bool) -> None:
+def _app_titles(book: _Book, name: str, *, add: bool) -> None:
     """List the summary sheet in docProps/app.xml (TitlesOfParts, and the worksheet count of
-    HeadingPairs), as Excel does for every sheet; ``add=False`` takes it out again."""
+    HeadingPairs) where the file lists its sheets, as Excel does; ``add=False`` takes it out again,
+    leaving the part as it was."""
     app = book.package.name("docProps/app.xml")
     if app is None:
         return
@@ -1249,22 +1250,7 @@ def _app_titles(book: _Book, name: str, others: list[str], *, add: bool) -> None
         return
     titles = root.find(f"{{{_EXTENDED}}}TitlesOfParts/{{{_VT}}}vector")
     pairs = root.find(f"{{{_EXTENDED}}}HeadingPairs/{{{_VT}}}vector")
-    if titles is None or pairs is None:
-        if not add:
-            return
-        for local in ("HeadingPairs", "TitlesOfParts"):  # a minimal app.xml (openpyxl): list every sheet
-            old = root.find(f"{{{_EXTENDED}}}{local}")
-            if old is not None:
-                root.remove(old)
-        heading = etree.SubElement(etree.SubElement(root, f"{{{_EXTENDED}}}HeadingPairs"), f"{{{_VT}}}vector",
-                                   size="2", baseType="variant")
-        etree.SubElement(etree.SubElement(heading, f"{{{_VT}}}variant"), f"{{{_VT}}}lpstr").text = "Worksheets"
-        etree.SubElement(etree.SubElement(heading, f"{{{_VT}}}variant"), f"{{{_VT}}}i4").text = str(len(others) + 1)
-        vector = etree.SubElement(etree.SubElement(root, f"{{{_EXTENDED}}}TitlesOfParts"), f"{{{_VT}}}vector",
-                                  size=str(len(others) + 1), baseType="lpstr")
-        for title in [name, *others]:
-            etree.SubElement(vector, f"{{{_VT}}}lpstr").text = title
-        book.package.touch(app)
+    if titles is None or pairs is None:  # a minimal app.xml (openpyxl's) lists no sheet at all
         return
     listed = titles.findall(f"{{{_VT}}}lpstr")
     present = [el for el in listed if el.text == name]
@@ -1287,31 +1273,7 @@ def _app_titles(book: _Book, name: str, others: list[str], *, add: bool) -> None
     book.package.touch(app)
 
 
-def _wrap_style(book: _Book) -> int | None:
-    """A cell format that wraps text at the top of the cell (long messages stay readable), reused
-    when the workbook has it already; None when styles.xml has no cell formats to add to."""
-    styles = book.styles_part()
-    root = book.package.xml(styles)
-    xfs = root.find(f"{{{MAIN}}}cellXfs")
-    if xfs is None:
-        return None
-    items = xfs.findall(f"{{{MAIN}}}xf")
-    for index, xf in enumerate(items):
-        children = list(xf)
-        if (xf.get("fontId", "0") == "0" and xf.get("fillId", "0") == "0" and xf.get("borderId", "0") == "0"
-                and xf.get("numFmtId", "0") == "0" and len(children) == 1 and _local(children[0]) == "alignment"
-                and children[0].get("wrapText") == "1" and children[0].get("vertical") == "top"
-                and len(children[0].attrib) == 2):
-            return index
-    xf = etree.SubElement(xfs, f"{{{MAIN}}}xf", numFmtId="0", fontId="0", fillId="0", borderId="0", xfId="0",
-                          applyAlignment="1")
-    etree.SubElement(xf, f"{{{MAIN}}}alignment", wrapText="1", vertical="top")
-    xfs.set("count", str(len(items) + 1))
-    book.package.touch(styles)
-    return len(items)
-
-
-def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], wrap: int | None = None) -> bytes:
+def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) -> bytes:
     rows = summary_rows(report.findings)
     red = FONT[Severity.ERROR]
     head = [
@@ -1327,10 +1289,7 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], wr
         for col, value in enumerate(row.values, 1):
             ref = address(index, col)
             linked = link is not None and col == len(SUMMARY_HEADER)
-            cell = _value_cell(ref, value, linked)
-            if wrap is not None and not linked:
-                cell = cell.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{wrap}"', 1)
-            cells.append(cell)
+            cells.append(_value_cell(ref, value, linked))
             if linked:
                 links.append(f'<hyperlink ref="{ref}" location={quoteattr(str(link))} '
                              f"display={quoteattr(_clean(str(value)))}/>")
