@@ -165,6 +165,7 @@ def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: 
     base = target.parent.resolve() if target.parent.exists() else target.parent.absolute()
     try:
         # through a temporary file: a full disk or Ctrl-C leaves the previous summary, never half of one
+        target.parent.mkdir(parents=True, exist_ok=True)
         with replacing(target, suffix=suffix) as tmp:
             if suffix == ".json":
                 _write_json(tmp, rows, rule_rows(rows, rule_titles), totals(rows, total, interrupted),
