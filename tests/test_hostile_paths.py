@@ -283,3 +283,30 @@ def test_the_entry_and_sheet_count_bounds(tmp_path: Path) -> None:
                           members={"xl/workbook.xml": workbook})
     report = xlcheck.check(wide)
     assert report.error is not None and f"{MAX_SHEETS + 1} sheets" in report.error
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names are bytes on Linux")
+def test_gbk_names_across_years_reach_every_summary_and_the_aggregate(tmp_path: Path) -> None:
+    """Last year's file and the aggregate's listing name the files too: readable there as well."""
+    from test_years import LAST, THIS, report_at
+
+    folder = tmp_path / "in"
+    for year, values in ((2021, LAST), (2022, THIS)):
+        made = report_at(folder / f"{year}.xlsx", values, year)
+        os.rename(made, os.path.join(os.fsencode(folder), f"报告{year}".encode("gbk") + b".xlsx"))
+    proc = _cli("check", "in", "--no-annotate", "--format", "json", "--summary", "s.xlsx", "--aggregate", "agg.xlsx",
+                cwd=tmp_path)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr.decode()
+    previous = {Path(r["path"]).name: r["previous"] for r in json.loads(proc.stdout)["reports"]}
+    assert previous["报告2022.xlsx"] == os.path.join("in", "报告2021.xlsx")
+    proc = _cli("check", "in", "--no-annotate", "--summary", "s.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr.decode()
+    files = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))["files"]
+    assert [Path(f["previous"]).name for f in files if f["previous"]] == ["报告2021.xlsx"]
+    from openpyxl import load_workbook
+
+    years = [row[4] for row in load_workbook(tmp_path / "s.xlsx")["跨年度比对"].iter_rows(min_row=2, values_only=True)]
+    assert os.path.join("in", "报告2021.xlsx") in years
+    listing = load_workbook(tmp_path / "agg.xlsx")["汇总说明"]
+    assert {Path(row[2]).name for row in listing.iter_rows(min_row=2, values_only=True)} == {
+        "报告2021.xlsx", "报告2022.xlsx"}

@@ -140,7 +140,7 @@ class Report:
             "format": self.format,
             "year": self.year,
             "findings": [f.to_dict() for f in self.findings],
-            "previous": self.previous,
+            "previous": None if self.previous is None else readable(self.previous),
             "suggestions": [s.to_dict() for s in self.suggestions],
             "candidates": [[s.to_dict() for s in fix] for fix in self.candidates],
         }

@@ -184,10 +184,13 @@ def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: 
 
 def _append(ws: Any, values: Sequence[Any]) -> None:
     """Append a row of text from strangers' files as text: control characters that openpyxl refuses
-    are dropped, and a value starting with "=" stays text instead of becoming a formula."""
+    are dropped, file names that are not UTF-8 made readable, and a value starting with "=" stays text
+    instead of becoming a formula."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values])
+    from .names import readable
+
+    ws.append([ILLEGAL_CHARACTERS_RE.sub("", readable(v)) if isinstance(v, str) else v for v in values])
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, str) and cell.value.startswith("="):
             cell.data_type = "s"
@@ -216,7 +219,21 @@ def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
             "rules": [{"rule": r.rule, "title": r.title, "files": r.files, "findings": r.findings,
                        "errors": r.errors, "warnings": r.warnings} for r in rules]}
     data.update(_review_json(rows, review))
-    target.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    target.write_text(json.dumps(_readable(data), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _readable(data: Any) -> Any:
+    """``data`` with file names that are not UTF-8 made readable in every string (paths of last
+    year's files and a roster's files, messages naming them): JSON is Unicode text."""
+    from .names import readable
+
+    if isinstance(data, str):
+        return readable(data)
+    if isinstance(data, dict):
+        return {k: _readable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_readable(v) for v in data]
+    return data
 
 
 def _review_json(rows: Sequence[FileRow], review: tuple[Any, bool, Any]) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .findings import Report
-from .names import readable
 
 YEARS_SHEET, ROSTER_SHEET, STATUS_SHEET = "跨年度比对", "报送情况", "规则通过情况"
 YEARS_HEADER = ("序号", "单位名称", "文件", "年度", "上年报告", "结论", "跨年度问题")
@@ -84,13 +83,12 @@ def year_rows(reports: Sequence[Report], rules: Sequence[Any]) -> list[tuple[Any
         else:
             verdict = "一致"
         text = "\n".join(f"[{f.rule}] {f.severity.label}：{f.message}" for f in found)
-        rows.append((number, report.unit or "", readable(report.path), report.year, readable(report.previous or ""),
-                     verdict, readable(text)))
+        rows.append((number, report.unit or "", report.path, report.year, report.previous or "", verdict, text))
     return rows
 
 
 def roster_rows(statuses: Sequence[Any]) -> list[tuple[Any, ...]]:
-    return [(n, s.status, s.unit, s.code or "", s.level or "", readable("\n".join(s.files)))
+    return [(n, s.status, s.unit, s.code or "", s.level or "", "\n".join(s.files))
             for n, s in enumerate(statuses, 1)]
 
 
