@@ -463,6 +463,49 @@ def test_a_2021_slip_and_a_narrative_count_are_found_where_they_were_published(t
     assert "表二 第 4 行" in n4.where
 
 
+# ── web pages named as workbooks ─────────────────────────────────────────────────────────────────
+def _exported(tmp_path: Path, form: str, name: str) -> Path:
+    """A 2022 report with one slip in 三（一）, as a system's "export to Excel" names it: an HTML page
+    (GBK, as these systems write) or an MHTML archive, saved as ``name``."""
+    import corpus
+
+    values = corpus.consistent_values("2021", seed=2)
+    values["t3.public.natural"] += 1
+    page = forms.to_html(forms.report_blocks("2021", values, year=2022), charset="gbk", word=False)
+    path = tmp_path / name
+    path.write_bytes(page if form == "html" else forms.to_mhtml(page, charset="gbk"))
+    return path
+
+
+@pytest.mark.parametrize(("form", "name"), [("html", "报告.xls"), ("mhtml", "报告.xls"), ("html", "报告.xlsx")])
+def test_a_web_page_saved_as_a_workbook_is_checked_from_its_tables(tmp_path: Path, form: str, name: str,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = _exported(tmp_path, form, name)
+    report = xlcheck.check(path)
+    assert (report.error, report.format, report.year) == (None, "2021", 2022)
+    (res,) = found(report, "T3-RES")
+    assert res.where is not None and res.where.startswith("表三 第 ") and res.cells == ()
+    # the command line checks it too, and writes no annotated copy of a page (nor fails trying)
+    assert main(["check", str(path), "--format", "json"]) == 1
+    (data,) = json.loads(capsys.readouterr().out)["reports"]
+    assert "error" not in data and "T3-RES" in [f["rule"] for f in data["findings"]]
+    assert not list(tmp_path.glob("*.checked.*"))
+
+
+def test_a_web_page_saved_as_a_workbook_without_the_report_is_named_for_what_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "通讯录.xls"
+    path.write_bytes("<html><body><table><tr><td>姓名</td><td>电话</td></tr><tr><td>张三</td><td>1</td></tr>"
+                     "</table></body></html>".encode("gb18030"))
+    error = xlcheck.check(path).error
+    assert error is not None and error.startswith("通讯录.xls：扩展名是工作簿，实际是网页（HTML）文件，其中有表格")
+    assert "不是政府信息公开工作年度报告" in error
+    mht = tmp_path / "空.xls"
+    mht.write_bytes(b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"b\"\r\n\r\n--b\r\n"
+                    b"Content-Type: image/png\r\n\r\nxx\r\n--b--\r\n")  # no page in it at all
+    error = xlcheck.check(mht).error
+    assert error is not None and "单个文件网页（MHTML" in error and "另存为 .xlsx" in error
+
+
 # ── bounds ───────────────────────────────────────────────────────────────────────────────────────
 def test_a_published_file_beyond_the_size_bound_is_refused_unread(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:

@@ -80,10 +80,11 @@ def is_workbook_name(name: str, *, walking: bool = False) -> bool:
 
 
 def is_published_source(name: str) -> bool:
-    """Checked from a published form (no workbook to annotate)."""
+    """Checked from a published form (no workbook to annotate), a web page named .xls included."""
     from .published import is_published_name
+    from .reader import is_web_page
 
-    return is_published_name(name)
+    return is_published_name(name) or is_web_page(name)
 
 
 def skipped_name(name: str) -> bool:

@@ -15,7 +15,7 @@ from .locator import NotAReportError, locate
 from .marks import SUMMARY_MARKER
 from .names import readable
 from .plugins import PluginError, Registry, default_registry
-from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, Workbook, read_workbook
+from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, WebPageError, Workbook, read_workbook
 from .rules import CompiledRule, LabeledField, run_rule
 from .rules import equalities as rule_equalities
 from .yearvalues import YearValues
@@ -94,7 +94,20 @@ def read_source(path: str | os.PathLike[str], *, year: int | None = None) -> Wor
 
         if is_published_name(name):
             return read_published(path, year=year)
-    return read_workbook(path)
+    try:
+        return read_workbook(path)
+    except WebPageError as exc:
+        # many government systems' "export to Excel" writes an HTML table (or an MHTML archive) named
+        # .xls: its tables are read as a published page's are; a page the reader cannot read at all
+        # keeps the message that names what it is
+        from .published import read_published
+
+        try:
+            book = read_published(path, year=year)
+        except ReadError:
+            raise exc from None
+        book.disguised = exc.what
+        return book
 
 
 def check_workbook(book: Workbook, *, rules: str = DEFAULT_RULESET, year: int | None = None,
@@ -155,11 +168,13 @@ def _located(book: Workbook, registry: Registry, rules: str, year: int | None) -
     sheets = [s for s in book.sheets if not _is_summary(s)]
     fields = registry.fields(rules)
     report = Report(book.path, marked=len(sheets) < len(book.sheets))
+    disguised = getattr(book, "disguised", None)  # a web page named as a workbook (read_source)
     book = Workbook(book.path, sheets, book.kind)
     try:
         located = locate(book, registry.layouts, year, [*fields, *_identity(fields)])
     except NotAReportError as exc:
-        report.error = f"{readable(Path(book.path).name)}：{exc}"
+        read_as = f"扩展名是工作簿，实际是{disguised}，按网页读取后：" if disguised else ""
+        report.error = f"{readable(Path(book.path).name)}：{read_as}{exc}"
         return report, None
     report.format = located.layout.format
     report.year = year or located.year

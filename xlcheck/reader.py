@@ -48,6 +48,18 @@ class ReadError(Exception):
     """A workbook that cannot be read; the message is for the user (Chinese, then English)."""
 
 
+class WebPageError(ReadError):
+    """A file named as a workbook that is a web page (HTML, or MHTML, a web page archive), as many
+    government systems' "export to Excel" write: the published reader may still read its tables."""
+
+    def __init__(self, message: str, kind: str, what: str) -> None:
+        super().__init__(message)
+        #: "html" or "mhtml"
+        self.kind = kind
+        #: what the file is, for a message: 网页（HTML）文件，其中有表格
+        self.what = what
+
+
 @dataclass(frozen=True)
 class Formula:
     """A formula cell saved without its result (files written by scripts): what the grid holds there.
@@ -166,15 +178,13 @@ def _sniff(name: str, base: str) -> str:
     if head.startswith(_CFB):
         return "cfb"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    page = web_page(head)
+    if page is not None:
+        kind, what = page
+        raise WebPageError(f"{base}：扩展名是工作簿，实际是{what}，常见于政务系统“导出 Excel”或“另存为网页”；"
+                           f"请用 Excel 或 WPS 打开后另存为 .xlsx ({_WEB_PAGE_EN[kind]})", kind, what)
     if head.startswith(b"%PDF"):
         what = "PDF 文件 (a PDF file)"
-    elif text.startswith(b"mime-version:") or b"multipart/related" in text:
-        what = ("单个文件网页（MHTML，.mht），常见于系统“导出 Excel”或“另存为网页”；请用 Excel 或 WPS 打开后"
-                "另存为 .xlsx (an MHTML web archive)")
-    elif text.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head")) or b"<html" in text:
-        tables = "，其中有表格" if b"<table" in text or b"<table" in head.lower() else ""
-        what = (f"网页（HTML）文件{tables}，常见于政务系统“导出 Excel”；请用 Excel 或 WPS 打开后另存为 .xlsx "
-                "(an HTML table saved as a spreadsheet)")
     elif text.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
         what = "“XML 电子表格 2003”文件；请用 Excel 或 WPS 打开后另存为 .xlsx (an XML Spreadsheet 2003 file)"
     elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
@@ -186,6 +196,33 @@ def _sniff(name: str, base: str) -> str:
     else:
         what = "无法识别的文件，不是 Excel 工作簿 (not a spreadsheet)"
     raise ReadError(f"{base}：扩展名是工作簿，实际是{what}")
+
+
+_WEB_PAGE_EN = {"html": "an HTML table saved as a spreadsheet", "mhtml": "an MHTML web archive"}
+
+
+def web_page(head: bytes) -> tuple[str, str] | None:
+    """("html" | "mhtml", what it is in Chinese) when a file's first bytes are a web page or a web
+    page archive; None otherwise (a workbook, a PDF, anything else)."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith(b"mime-version:") or b"multipart/related" in text:
+        return "mhtml", "单个文件网页（MHTML，.mht）"
+    if text.startswith((b"<html", b"<!doctype html", b"<table", b"<meta", b"<head")) or b"<html" in text:
+        return "html", "网页（HTML）文件" + ("，其中有表格" if b"<table" in text else "")
+    return None
+
+
+def is_web_page(path: str | os.PathLike[str]) -> bool:
+    """True for a regular file whose content is a web page or a web page archive, whatever its name."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would never answer
+            return False
+        with open(path, "rb") as handle:
+            return web_page(handle.read(512)) is not None
+    except OSError:
+        return False
 
 
 def _looks_like_text(head: bytes) -> bool:

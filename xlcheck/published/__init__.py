@@ -44,6 +44,9 @@ class PublishedBook(Workbook):
     places: dict[tuple[int, int], Place] = field(default_factory=dict)
     #: other years' reports on the same page, (year, title)
     others: list[tuple[int, str]] = field(default_factory=list)
+    #: what the file is when it was named as a workbook (a system's "export to Excel" writes a web
+    #: page as .xls): 网页（HTML）文件，其中有表格
+    disguised: str | None = None
 
     def where(self, ref: str, label: str = "") -> str:
         """Where a grid cell was published, for a reader of the report: ``表三 第 21 行 第 4 列
