@@ -248,6 +248,32 @@ def to_mhtml(page: bytes, charset: str = "utf-8") -> bytes:
             "------=_NextPart_01--\r\n").encode("ascii")
 
 
+def to_excel_mhtml(sheets: Sequence[Sequence[Block]], charset: str = "gbk") -> bytes:
+    """Excel's "single file web page" of a workbook: a frameset page, then one page per sheet and
+    the tab strip linking them, each a quoted-printable part."""
+    import quopri
+
+    enc = "gb18030" if charset.lower() in ("gbk", "gb2312") else charset
+    frames = ('<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head><meta name=ProgId '
+              'content=Excel.Sheet></head><frameset rows="*,39"><frame src="r.files/sheet001.htm" name="frSheet">'
+              '<frame src="r.files/tabstrip.htm" name="frTabs"></frameset></html>').encode(enc)
+    tabs = "".join(f'<a href="sheet{i:03}.htm" target="frSheet">Sheet{i}</a> ' for i in range(1, len(sheets) + 1))
+    parts = [("r.htm", "text/html", frames)]
+    parts += [(f"r.files/sheet{i:03}.htm", "text/html", to_html(items, charset=charset, word=False, script=False))
+              for i, items in enumerate(sheets, 1)]
+    parts += [("r.files/tabstrip.htm", "text/html", f"<html><body>{tabs}</body></html>".encode(enc)),
+              ("r.files/filelist.xml", "text/xml", b'<xml><o:File HRef="sheet001.htm"/></xml>')]
+    out = ["MIME-Version: 1.0\r\nX-Document-Type: Workbook\r\n"
+           "Content-Type: multipart/related; boundary=\"----=_NextPart_XL\"\r\n\r\n"]
+    for location, kind, data in parts:
+        body = quopri.encodestring(data).decode("ascii")
+        out.append(f"------=_NextPart_XL\r\nContent-Location: file:///C:/{location}\r\n"
+                   f"Content-Transfer-Encoding: quoted-printable\r\nContent-Type: {kind}; charset=\"{charset}\"\r\n"
+                   f"\r\n{body}\r\n")
+    out.append("------=_NextPart_XL--\r\n")
+    return "".join(out).encode("ascii")
+
+
 # ── a Word file ──────────────────────────────────────────────────────────────────────────────────
 def to_docx(items: Sequence[Block], path: Path) -> Path:
     """A .docx with python-docx: paragraphs split into runs, tables with merged cells."""

@@ -492,6 +492,23 @@ def test_a_web_page_saved_as_a_workbook_is_checked_from_its_tables(tmp_path: Pat
     assert not list(tmp_path.glob("*.checked.*"))
 
 
+def test_excels_web_archive_of_a_workbook_is_read_sheet_by_sheet(tmp_path: Path) -> None:
+    """Excel's .mht of a workbook: a frameset page first, each sheet's table in a part of its own."""
+    import corpus
+
+    values = corpus.consistent_values("2021", seed=4)
+    values["t4.review.corrected"] += 1
+    items = forms.report_blocks("2021", values, year=2022, split=False)
+    tables = [i for i, (kind, _) in enumerate(items) if kind == "table"]
+    sheets = [items[:tables[0] + 1], items[tables[0] + 1:tables[1] + 1], items[tables[1] + 1:]]
+    path = tmp_path / "年报.xls"
+    path.write_bytes(forms.to_excel_mhtml(sheets))
+    report = xlcheck.check(path)
+    assert (report.error, report.format, report.year) == (None, "2021", 2022)
+    assert [f.rule for f in report.findings if f.rule != "FIX"] == ["T4-SUM"]
+    assert report.findings[0].where is not None and report.findings[0].where.startswith("表四 ")
+
+
 def test_a_web_page_saved_as_a_workbook_without_the_report_is_named_for_what_it_is(tmp_path: Path) -> None:
     path = tmp_path / "通讯录.xls"
     path.write_bytes("<html><body><table><tr><td>姓名</td><td>电话</td></tr><tr><td>张三</td><td>1</td></tr>"

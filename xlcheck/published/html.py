@@ -190,24 +190,36 @@ def _table(element: Any) -> Table:
 
 
 def read_mhtml(data: bytes, base: str) -> list[Block]:
-    """The HTML part of an MHTML archive (Word's and browsers' "single file web page")."""
+    """The page of an MHTML archive (Word's and browsers' "single file web page"). Excel's archive of a
+    workbook is a frameset page with one part per sheet: when the first page holds no table, the
+    tables of the sheets' parts follow it, in the archive's order."""
     import email
     import email.policy
 
     message = email.message_from_bytes(data, policy=email.policy.compat32)
-    for part in message.walk():
-        if part.get_content_type() == "text/html":
-            payload = part.get_payload(decode=True)
-            if not isinstance(payload, bytes):
-                continue
-            charset = part.get_content_charset()
-            if charset and charset.lower() in ("gb2312", "gbk", "x-gbk"):
-                charset = "gb18030"
-            if charset:
-                try:
-                    payload = payload.decode(charset, errors="replace").encode("utf-8")
-                    payload = b'<meta charset="utf-8">' + payload
-                except LookupError:
-                    pass
-            return read_html(payload)
-    raise ReadError(f"{base}：MHTML 文件中没有网页内容 (no text/html part in the MHTML file)")
+    pages = [part for part in message.walk() if part.get_content_type() == "text/html"]
+    if not pages:
+        raise ReadError(f"{base}：MHTML 文件中没有网页内容 (no text/html part in the MHTML file)")
+    blocks = _mhtml_page(pages[0])
+    if not any(isinstance(b, Table) for b in blocks):
+        for part in pages[1:]:
+            sheet = _mhtml_page(part)
+            if any(isinstance(b, Table) for b in sheet):
+                blocks.extend(sheet)
+    return blocks
+
+
+def _mhtml_page(part: Any) -> list[Block]:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return []
+    charset = part.get_content_charset()
+    if charset and charset.lower() in ("gb2312", "gbk", "x-gbk"):
+        charset = "gb18030"
+    if charset:
+        try:
+            payload = payload.decode(charset, errors="replace").encode("utf-8")
+            payload = b'<meta charset="utf-8">' + payload
+        except LookupError:
+            pass
+    return read_html(payload)
