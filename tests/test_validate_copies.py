@@ -102,8 +102,15 @@ def test_the_structure_the_validator_does_not_check(copies: list[tuple[Path, Pat
             styles = _xml(zf, "xl/styles.xml")
             dxfs = len(styles.findall(f"{{{MAIN}}}dxfs/{{{MAIN}}}dxf"))
             xfs = len(styles.findall(f"{{{MAIN}}}cellXfs/{{{MAIN}}}xf"))
+            sst = _xml(zf, "xl/sharedStrings.xml") if "xl/sharedStrings.xml" in names else None
+            strings = len(sst.findall(f"{{{MAIN}}}si")) if sst is not None else 0
+            if sst is not None and sst.get("uniqueCount") is not None:
+                assert int(sst.get("uniqueCount", "")) == strings, copy.name
             for name in (n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
                 sheet = _xml(zf, name)
+                for cell in sheet.iter(f"{{{MAIN}}}c"):
+                    if cell.get("t") == "s":  # a shared string that is there
+                        assert int(cell.findtext(f"{{{MAIN}}}v") or "-1") in range(strings), (name, cell.get("r"))
                 for rule in sheet.iter(f"{{{MAIN}}}cfRule"):
                     if rule.get("dxfId") is not None:
                         assert int(rule.get("dxfId", "0")) < dxfs, name

@@ -625,3 +625,112 @@ def test_the_summary_sheet_is_listed_and_prints_one_page_wide(tmp_path: Path) ->
     with zipfile.ZipFile(cleaned) as zf:
         restored = zf.read("docProps/app.xml").decode()
     assert SUMMARY_SHEET not in restored and "<vt:i4>1</vt:i4>" in restored
+
+
+# ---------------------------------------------------------------- the summary's text as shared strings
+SST = "xl/sharedStrings.xml"
+
+
+def _summary_part(path: Path) -> str:
+    wb = openpyxl.load_workbook(path)
+    index = wb.sheetnames.index(SUMMARY_SHEET) + 1
+    with zipfile.ZipFile(path) as zf:
+        rels = etree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        book = etree.fromstring(zf.read("xl/workbook.xml"))
+    rid = book.findall(f"{MAIN}sheets/{MAIN}sheet")[index - 1].get(
+        "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
+    target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+
+
+def _strings(data: bytes) -> list[str]:
+    return ["".join(t.text or "" for t in si.iter(f"{MAIN}t")) for si in etree.fromstring(data).iter(f"{MAIN}si")]
+
+
+def shared_strings_book(path: Path) -> Path:
+    """plain_book as Excel writes its text: in sharedStrings.xml, with count and uniqueCount."""
+    plain_book(path)
+    parts = members(path)
+    strings: list[bytes] = []
+
+    def share(match: re.Match[bytes]) -> bytes:
+        strings.append(match.group(2))
+        return match.group(1) + b' t="s"><v>' + str(len(strings) - 1).encode() + b"</v></c>"
+
+    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
+        parts[name] = re.sub(rb'(<c r="[A-Z]+\d+")(?: s="\d+")? t="inlineStr"><is>(.*?)</is></c>', share, parts[name])
+    assert strings
+    parts[SST] = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" '
+                  b'uniqueCount="%d">' % (len(strings), len(strings))
+                  + b"".join(b"<si>" + s + b"</si>" for s in strings) + b"</sst>")
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>'))
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    write_members(path, parts)
+    return path
+
+
+@pytest.mark.parametrize("has_strings", [True, False])
+def test_the_summary_text_is_written_as_shared_strings(has_strings: bool, tmp_path: Path) -> None:
+    """As Excel writes a sheet's text: each distinct text once in sharedStrings.xml, cells t="s"."""
+    src = (shared_strings_book if has_strings else plain_book)(tmp_path / "a.xlsx")
+    assert (SST in members(src)) == has_strings
+    before = members(src)
+    marked = tmp_path / "marked.xlsx"
+    annotate(src, marked, report(src))
+    after = members(marked)
+    summary = after[_summary_part(marked)]
+    assert b"inlineStr" not in summary and b"<is>" not in summary
+    cells = re.findall(rb'<c r="([A-Z]+\d+)" t="s"><v>(\d+)</v></c>', summary)
+    own = _strings(before[SST]) if has_strings else []
+    texts = _strings(after[SST])
+    assert texts[:len(own)] == own  # the person's strings stay where they were, numbered as before
+    shown = {ref.decode(): texts[int(i)] for ref, i in cells}
+    assert shown["A1"].startswith(SUMMARY_MARKER) and shown["A5"] == SUMMARY_HEADER[0]
+    assert ERROR_MSG in shown.values()
+    assert len(texts) - len(own) == len(set(shown.values()))  # each distinct text once
+    sst = etree.fromstring(after[SST])
+    if has_strings:
+        old = etree.fromstring(before[SST])
+        assert int(sst.get("uniqueCount")) == int(old.get("uniqueCount")) + len(texts) - len(own)
+        assert int(sst.get("count")) == int(old.get("count")) + len(cells)
+    else:
+        assert (sst.get("count"), sst.get("uniqueCount")) == (str(len(cells)), str(len(texts)))
+        assert b"/xl/sharedStrings.xml" in after["[Content_Types].xml"]
+        assert b"relationships/sharedStrings" in after["xl/_rels/workbook.xml.rels"]
+    bold = etree.fromstring(after[SST]).findall(f"{MAIN}si")[len(own)]  # A1's item keeps its bold run
+    assert bold.find(f"{MAIN}r/{MAIN}rPr/{MAIN}b") is not None
+    wb = openpyxl.load_workbook(marked)
+    assert str(wb[SUMMARY_SHEET]["A1"].value).startswith(SUMMARY_MARKER)
+    # annotating the copy again replaces the strings instead of adding more; clean takes them all away
+    again = tmp_path / "again.xlsx"
+    annotate(marked, again, report(src))
+    assert _strings(members(again)[SST]) == texts
+    restored = tmp_path / "restored.xlsx"
+    clean(again, restored)
+    back = members(restored)
+    assert sorted(back) == sorted(before)
+    for name, data in before.items():
+        assert back[name] == data or c14n(back[name]) == c14n(data), name
+
+
+def test_clean_keeps_a_string_the_persons_sheet_shares_with_the_summary(tmp_path: Path) -> None:
+    """After a re-save that shares one item between equal texts, the summary's items may be the
+    person's too: they stay, and the person's cell still shows its text."""
+    src = shared_strings_book(tmp_path / "a.xlsx")
+    marked = tmp_path / "marked.xlsx"
+    annotate(src, marked, report(src))
+    parts = members(marked)
+    texts = _strings(parts[SST])
+    shared = texts.index(SUMMARY_HEADER[1])  # the person typed 级别 too, and the item is shared
+    parts["xl/worksheets/sheet2.xml"] = parts["xl/worksheets/sheet2.xml"].replace(
+        b'<c r="A1" t="s"><v>0</v></c>', f'<c r="A1" t="s"><v>{shared}</v></c>'.encode())
+    resaved = tmp_path / "resaved.xlsx"
+    write_members(resaved, parts)
+    restored = tmp_path / "restored.xlsx"
+    clean(resaved, restored)
+    wb = openpyxl.load_workbook(restored)
+    assert wb.sheetnames == ["Sheet1", "Sheet2"] and wb["Sheet2"]["A1"].value == SUMMARY_HEADER[1]

@@ -75,6 +75,7 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+CT_SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 #: Every member is held in memory; refuse zip bombs long before that hurts.
 MAX_UNPACKED = 512 * 1024 * 1024
@@ -506,7 +507,7 @@ class _Rels:
             return None
         return _resolve(self.source, rel.get("Target", ""))
 
-    def add(self, rel_type: str, part: str) -> str:
+    def add(self, rel_type: str, part: str, rid: str | None = None) -> str:
         if self.root is None:
             self.root = _new_root("Relationships", PKG_REL)
             self.package.put_xml(self.part, self.root)
@@ -514,7 +515,8 @@ class _Rels:
         number = 1
         while f"rId{number}" in used:
             number += 1
-        rid = f"rId{number}"
+        if rid is None or rid in used:
+            rid = f"rId{number}"
         target = posixpath.relpath(part, posixpath.dirname(self.source) or ".")
         etree.SubElement(self.root, f"{{{PKG_REL}}}Relationship", Id=rid, Type=rel_type, Target=target)
         self.package.touch(self.part)
@@ -654,13 +656,20 @@ class _Book:
                 self.types.add_override(self._styles, CT_STYLES)
         return self._styles
 
-    def shared_string(self, index: int) -> str:
+    def strings_part(self) -> tuple[str, etree._Element] | tuple[None, None]:
+        """The shared-strings part and its relationship, when the workbook has one."""
         for rel in self.rels.of_type(RT_SHARED_STRINGS):
             target = self.rels.target(rel)
             if target and self.package.has(target):
-                items = self.package.xml(target).findall(f"{{{MAIN}}}si")
-                if 0 <= index < len(items):
-                    return _text_of(items[index])
+                return target, rel
+        return None, None
+
+    def shared_string(self, index: int) -> str:
+        part, _ = self.strings_part()
+        if part is not None:
+            items = self.package.xml(part).findall(f"{{{MAIN}}}si")
+            if 0 <= index < len(items):
+                return _text_of(items[index])
         return ""
 
     def shift_sheet_indices(self, at: int, delta: int) -> None:
@@ -821,10 +830,10 @@ def _is_our_summary(book: _Book, sheet: _Sheet) -> bool:
     cell = first.find(f"{{{MAIN}}}c")
     if cell is None or cell.get("r", "A1") != "A1":
         return False
-    if cell.get("t") == "s":  # Excel turns our inline strings into shared ones on saving
+    if cell.get("t") == "s":  # ours, or Excel's after a re-save
         value = cell.findtext(f"{{{MAIN}}}v") or ""
         text = book.shared_string(int(value)) if value.strip().isdigit() else ""
-    elif cell.get("t") == "inlineStr":
+    elif cell.get("t") == "inlineStr":  # an earlier xlcheck wrote inline strings
         inline = cell.find(f"{{{MAIN}}}is")
         text = _text_of(inline) if inline is not None else ""
     else:
@@ -838,10 +847,59 @@ def _remove_summary(book: _Book) -> None:
             continue
         assert sheet.part is not None and sheet.rel is not None
         _app_titles(book, sheet.name, add=False)
+        _drop_summary_strings(book, sheet.part)
         _delete_part_tree(book, sheet.part)
         book.rels.remove(sheet.rel)
         book.sheets_el.remove(sheet.element)
         book.shift_sheet_indices(index, -1)
+
+
+def _drop_summary_strings(book: _Book, part: str) -> None:
+    """Take the summary's shared strings out again: the items it appended at the end of the shared
+    strings (every item from the lowest it uses on, and no other), the counts they added, and the
+    part itself when the writer created it. Once Excel has re-saved the copy the strings are mixed
+    with the person's and stay (unused strings are harmless)."""
+    strings, rel = book.strings_part()
+    if strings is None or rel is None:
+        return
+    root = etree.fromstring(book.package.data(part), _parser())
+    used = [int(v) for c in root.iterfind(f"{{{MAIN}}}sheetData/{{{MAIN}}}row/{{{MAIN}}}c") if c.get("t") == "s"
+            and (v := (c.findtext(f"{{{MAIN}}}v") or "").strip()).isdigit()]
+    sst = book.package.xml(strings)
+    items = sst.findall(f"{{{MAIN}}}si")
+    if not used or set(used) != set(range(min(used), len(items))) or \
+            _shared_elsewhere(book, part, min(used), len(items)):
+        return
+    for item in items[min(used):]:
+        sst.remove(item)
+    _add_counts(sst, len(used), len(items) - min(used), sign=-1)
+    if rel.get("Id") == _STRINGS_RID and len(sst) == 0:  # the part the writer created
+        book.package.delete(strings)
+        book.types.remove_override(strings)
+        book.rels.remove(rel)
+    else:
+        book.package.touch(strings)
+
+
+def _shared_elsewhere(book: _Book, summary: str, low: int, high: int) -> bool:
+    """True when a sheet other than the summary uses a shared string numbered ``low`` to ``high - 1``
+    (after a re-save by Excel, which shares one item between equal texts): those items are the
+    person's too."""
+    # the few numbers spelled out: the regex engine looks only at shared-string cells, in C
+    numbers = b"|".join(str(n).encode() for n in range(low, high))
+    used = re.compile(rb"""\bt\s*=\s*["']s["'][^>]*>\s*<(?:\w+:)?v>\s*(?:%s)\s*<""" % numbers)
+    for sheet in book.sheets:
+        if sheet.part is not None and sheet.part != summary and used.search(book.package.data(sheet.part)):
+            return True
+    return False
+
+
+def _add_counts(sst: etree._Element, cells: int, unique: int, sign: int = 1) -> None:
+    """count (cells using a shared string) and uniqueCount (items), where the part states them."""
+    for name, delta in (("count", cells), ("uniqueCount", unique)):
+        value = sst.get(name)
+        if value is not None and value.strip().isdigit():
+            sst.set(name, str(max(0, int(value) + sign * delta)))
 
 
 def _delete_part_tree(book: _Book, part: str) -> None:
@@ -1212,7 +1270,10 @@ def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     part = _new_part_name(book.package, "xl/worksheets/sheet{}.xml")
     link_names = {s.name: s.name for s in sheets if s.part is not None}
     link_names.update({s.name.casefold(): s.name for s in sheets if s.part is not None})
-    book.package.put(part, _summary_xml(report, file_name, link_names))
+    existing, _ = book.strings_part()
+    strings = _Strings(len(book.package.xml(existing).findall(f"{{{MAIN}}}si")) if existing is not None else 0)
+    book.package.put(part, _summary_xml(report, file_name, link_names, strings))
+    _append_strings(book, strings)
     _app_titles(book, name, add=True)
     book.types.add_override(part, CT_WORKSHEET)
     rid = book.rels.add(RT_WORKSHEET, part)
@@ -1222,6 +1283,48 @@ def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     _set_rid(element, rid)
     _ensure_book_view(book)
     book.shift_sheet_indices(0, +1)
+
+
+#: the relationship id of a shared-strings part the writer created (clean deletes such a part)
+_STRINGS_RID = "xlcheckStrings"
+
+
+class _Strings:
+    """The summary's text as shared-string items, as Excel writes a sheet's text: each distinct text
+    once, numbered from where the workbook's own items end. They are never merged with the
+    person's items, so clean can take exactly these away again."""
+
+    def __init__(self, base: int) -> None:
+        #: item (its XML) -> its number among the summary's
+        self.items: dict[str, int] = {}
+        #: cells using them (the part's count attribute counts cells)
+        self.cells = 0
+        self.base = base
+
+    def index(self, item: str) -> int:
+        self.cells += 1
+        return self.base + self.items.setdefault(item, len(self.items))
+
+
+def _append_strings(book: _Book, strings: _Strings) -> None:
+    if not strings.items:
+        return
+    part, _ = book.strings_part()
+    if part is None:
+        part = posixpath.join(posixpath.dirname(book.part), "sharedStrings.xml")
+        if book.package.has(part):  # a stray part no relationship points to: left alone
+            part = _new_part_name(book.package, posixpath.join(posixpath.dirname(book.part), "sharedStrings{}.xml"))
+        root = _new_root("sst", MAIN)
+        root.set("count", "0")
+        root.set("uniqueCount", "0")
+        book.package.put_xml(part, root)
+        book.rels.add(RT_SHARED_STRINGS, part, rid=_STRINGS_RID)
+        book.types.add_override(part, CT_SHARED_STRINGS)
+    sst = book.package.xml(part)
+    for item in strings.items:
+        sst.append(etree.fromstring(f'<si xmlns="{MAIN}">{item}</si>'))
+    _add_counts(sst, strings.cells, len(strings.items))
+    book.package.touch(part)
 
 
 def _ensure_book_view(book: _Book) -> None:
@@ -1273,14 +1376,14 @@ def _app_titles(book: _Book, name: str, *, add: bool) -> None:
     book.package.touch(app)
 
 
-def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) -> bytes:
+def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], strings: _Strings) -> bytes:
     rows = summary_rows(report.findings)
     red = FONT[Severity.ERROR]
     head = [
-        _row(1, [_text_cell("A1", f"{SUMMARY_MARKER}：{file_name}", bold=True)]),
-        _row(2, [_text_cell("A2", verdict(report), bold=True, colour=None if report.ok else red)]),
-        _row(3, [_text_cell("A3", describe(report))]),
-        _row(5, [_text_cell(address(5, i), str(v), bold=True) for i, v in enumerate(SUMMARY_HEADER, 1)]),
+        _row(1, [_text_cell(strings, "A1", f"{SUMMARY_MARKER}：{file_name}", bold=True)]),
+        _row(2, [_text_cell(strings, "A2", verdict(report), bold=True, colour=None if report.ok else red)]),
+        _row(3, [_text_cell(strings, "A3", describe(report))]),
+        _row(5, [_text_cell(strings, address(5, i), str(v), bold=True) for i, v in enumerate(SUMMARY_HEADER, 1)]),
     ]
     body, links = [], []
     for index, row in enumerate(rows, 6):
@@ -1289,7 +1392,7 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str]) ->
         for col, value in enumerate(row.values, 1):
             ref = address(index, col)
             linked = link is not None and col == len(SUMMARY_HEADER)
-            cells.append(_value_cell(ref, value, linked))
+            cells.append(_value_cell(strings, ref, value, linked))
             if linked:
                 links.append(f'<hyperlink ref="{ref}" location={quoteattr(str(link))} '
                              f"display={quoteattr(_clean(str(value)))}/>")
@@ -1330,20 +1433,20 @@ def _row(number: int, cells: Iterable[str]) -> str:
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
-def _value_cell(ref: str, value: object, linked: bool) -> str:
+def _value_cell(strings: _Strings, ref: str, value: object, linked: bool) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return f'<c r="{ref}"><v>{value}</v></c>'
     if linked:
-        return _text_cell(ref, str(value), colour=_LINK_COLOUR, underline=True)
-    return _text_cell(ref, str(value))
+        return _text_cell(strings, ref, str(value), colour=_LINK_COLOUR, underline=True)
+    return _text_cell(strings, ref, str(value))
 
 
-def _text_cell(ref: str, text: str, *, bold: bool = False, colour: str | None = None,
+def _text_cell(strings: _Strings, ref: str, text: str, *, bold: bool = False, colour: str | None = None,
                underline: bool = False) -> str:
-    """An inline string; bold and colour go in the run so styles.xml stays untouched."""
+    """A shared string; bold and colour go in the item's run so styles.xml stays untouched."""
     props = ("<b/>" if bold else "") + ("<u/>" if underline else "")
     props += f'<color rgb="{colour}"/>' if colour else ""
     body = f'<t xml:space="preserve">{escape(_clean(text))}</t>'
     if props:
         body = f"<r><rPr>{props}</rPr>{body}</r>"
-    return f'<c r="{ref}" t="inlineStr"><is>{body}</is></c>'
+    return f'<c r="{ref}" t="s"><v>{strings.index(body)}</v></c>'
