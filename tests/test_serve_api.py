@@ -343,6 +343,45 @@ def test_nothing_left_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert os.listdir(scratch) == []
 
 
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and os.access("/dev/shm", os.W_OK)),
+                    reason="needs a writable /dev/shm (Linux)")
+def test_uploads_stay_in_memory_unless_tmpdir_says_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMPDIR", raising=False)
+    with _client(workers=1) as c:
+        root = c.app.state.pool.root
+        assert Path(root).parent == Path("/dev/shm") and (os.stat(root).st_mode & 0o777) == 0o700
+        assert c.post("/api/check", files=_files((SAMPLE_NAME, SAMPLE.read_bytes()))).status_code == 200
+        assert os.listdir(root) == []
+    assert not os.path.exists(root)
+
+
+def test_a_request_given_up_on_leaves_its_worker_clean(slow_plugin: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client went away while its check ran: the next request on that worker gets its own answer,
+    not the abandoned job's."""
+    import asyncio
+
+    from xlcheck.serve.pool import CheckPool
+
+    monkeypatch.setenv("XLCHECK_TEST_SLOW", "1")
+    sample = [(SAMPLE_NAME, SAMPLE.read_bytes())]
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        pool = CheckPool(PoolSettings(workers=1, plugins=("serve_slow_plugin",), timeout=30))
+        await pool.start()
+        try:
+            abandoned = asyncio.ensure_future(pool.run("check", sample, "slow", None))
+            await asyncio.sleep(0.3)
+            abandoned.cancel()
+            _, slow = await pool.run("check", [("other.xlsx", b"plain text")], "national", None)
+            body, plain = await pool.run("check", sample, "national", None)
+            assert json.loads(body)["reports"][0]["path"] == SAMPLE_NAME
+            return slow, plain
+        finally:
+            await pool.stop()
+
+    assert asyncio.run(scenario()) == (["unreadable"], ["failed"])
+
+
 def test_a_failed_start_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from xlcheck.serve import pool
 

@@ -11,7 +11,6 @@ file name or content.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
 import urllib.parse
@@ -32,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..check import DEFAULT_RULESET
 from ..plugins import PluginError, Registry, load_options
-from .jobs import Upload, safe_name
+from .jobs import Upload, json_body, outcome, safe_name
 from .pool import CheckPool, PoolError, PoolSettings
 
 log = logging.getLogger("xlcheck.serve")
@@ -115,19 +114,21 @@ def create_app(settings: ServeSettings | None = None, registry: Registry | None 
         finally:
             await pool.stop()
 
+    known: set[str] = set()  # rule sets already resolved: the registry does not change while serving
+
     async def read_form(request: Request, *, one: bool) -> _Form:
-        return await _read_form(request, settings, registry, one=one)
+        return await _read_form(request, settings, registry, known, one=one)
 
     async def check(request: Request) -> tuple[Response, str]:
         form = await read_form(request, one=False)
-        reports = await pool.run("check", form.uploads, form.rules, form.year)
-        status = 422 if any("error" in r for r in reports) else 200
-        return _json({"reports": reports}, status), _verdicts(reports, form)
+        body, outcomes = await pool.run("check", form.uploads, form.rules, form.year)
+        status = 422 if "unreadable" in outcomes else 200
+        return _json_response(body, status), _verdicts(outcomes, form)
 
     async def annotate(request: Request) -> tuple[Response, str]:
         form = await read_form(request, one=True)
         name, data, report = await pool.run("annotate", form.uploads[0], form.rules, form.year)
-        return _download(name, data), _verdicts([report], form)
+        return _download(name, data), _verdicts([outcome(report)], form)
 
     async def clean(request: Request) -> tuple[Response, str]:
         form = await read_form(request, one=True)
@@ -143,7 +144,7 @@ def create_app(settings: ServeSettings | None = None, registry: Registry | None 
         form = await read_form(request, one=True)
         result = await pool.run("preview", form.uploads[0], form.rules, form.year)
         status = 422 if "error" in result["report"] else 200
-        return _json(result, status), _verdicts([result["report"]], form)
+        return _json(result, status), _verdicts([outcome(result["report"])], form)
 
     async def rules(request: Request) -> tuple[Response, str]:
         return _json(_rulesets(registry, settings.rules)), ""
@@ -229,7 +230,8 @@ def _logged(handler: Callable[[Request], Awaitable[tuple[Response, str]]]) -> Ca
     return endpoint
 
 
-async def _read_form(request: Request, settings: ServeSettings, registry: Registry, *, one: bool) -> _Form:
+async def _read_form(request: Request, settings: ServeSettings, registry: Registry, known: set[str], *,
+                     one: bool) -> _Form:
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise RefusedError(415, "请以 multipart/form-data 上传文件，文件放在 files 字段 "
                            "(send multipart/form-data with the workbooks in the field files)", "not multipart")
@@ -276,10 +278,12 @@ async def _read_form(request: Request, settings: ServeSettings, registry: Regist
         raise RefusedError(400, "没有收到文件：请选择要校验的工作簿 (no file in the field files)", "no file")
     if one and len(uploads) > 1:
         raise RefusedError(400, "这个接口一次只处理一个文件 (this endpoint takes one file)", "several files")
-    try:
-        registry.effective(rules)
-    except PluginError as exc:
-        raise RefusedError(400, str(exc), "unknown rule set") from None
+    if rules not in known:
+        try:
+            registry.effective(rules)
+        except PluginError as exc:
+            raise RefusedError(400, str(exc), "unknown rule set") from None
+        known.add(rules)
     year = None
     if year_text:
         if not (year_text.isascii() and year_text.isdigit() and 1900 <= int(year_text) <= 2999):
@@ -289,16 +293,16 @@ async def _read_form(request: Request, settings: ServeSettings, registry: Regist
     return _Form(uploads, rules, year, size)
 
 
-def _verdicts(reports: list[dict[str, Any]], form: _Form) -> str:
-    unreadable = sum(1 for r in reports if "error" in r)
-    failed = sum(1 for r in reports if "error" not in r and any(f["severity"] == "error" for f in r["findings"]))
-    passed = len(reports) - unreadable - failed
-    return (f"{len(reports)} file{'s' if len(reports) != 1 else ''}, {form.size} bytes, "
-            f"passed {passed} failed {failed} unreadable {unreadable}")
+def _verdicts(outcomes: list[str], form: _Form) -> str:
+    return (f"{len(outcomes)} file{'s' if len(outcomes) != 1 else ''}, {form.size} bytes, passed "
+            f"{outcomes.count('passed')} failed {outcomes.count('failed')} unreadable {outcomes.count('unreadable')}")
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    body = json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":")).encode("utf-8")
+    return _json_response(json_body(data), status)
+
+
+def _json_response(body: bytes, status: int = 200) -> Response:
     return Response(body, status, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 

@@ -8,6 +8,7 @@ the pool removes the folder afterwards. Results go back to the server as plain d
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -52,6 +53,27 @@ def check_files(registry: Registry, folder: str, uploads: Sequence[Upload], rule
         report.path = upload[0]
         out.append(report.to_dict())
     return out
+
+
+def check_body(registry: Registry, folder: str, uploads: Sequence[Upload], rules: str,
+               year: int | None) -> tuple[bytes, list[str]]:
+    """``POST /api/check``'s answer, encoded here so the server passes it on without building it again:
+    the JSON body ``{"reports": [...]}`` and each report's outcome (:func:`outcome`), for the log."""
+    reports = check_files(registry, folder, uploads, rules, year)
+    return json_body({"reports": reports}), [outcome(r) for r in reports]
+
+
+def outcome(report: dict[str, Any]) -> str:
+    """``unreadable``, ``failed`` (an error found) or ``passed``, for a report dict."""
+    if "error" in report:
+        return "unreadable"
+    findings: list[dict[str, Any]] = report["findings"]
+    return "failed" if any(f["severity"] == "error" for f in findings) else "passed"
+
+
+def json_body(data: Any) -> bytes:
+    """JSON as the API sends it: UTF-8, Chinese as it is, no spaces."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def annotate_file(registry: Registry, folder: str, upload: Upload, rules: str,
@@ -146,7 +168,7 @@ _DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)
 
 
 JOBS: dict[str, Callable[..., Any]] = {
-    "check": check_files,
+    "check": check_body,
     "annotate": annotate_file,
     "clean": clean_file,
     "summary": summary_file,

@@ -8,7 +8,9 @@ request is refused at once rather than queued without bound.
 
 Every job gets a fresh folder inside the pool's private temporary folder (mode 0700); the folder is
 removed when the job ends, whether it finished, failed, or its worker was killed, and the whole
-private folder when the pool stops.
+private folder when the pool stops. The worker makes and removes its job's folder itself, so the event
+loop never waits on the file system; the private folder is in memory (``/dev/shm``) where the system
+has one and no ``TMPDIR`` says otherwise, so an upload never reaches a disk.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +31,9 @@ from typing import Any
 
 #: how long a new worker may take to import xlcheck and load the plugins
 START_TIMEOUT = 120.0
+#: a job message up to this size is written to the pipe from the event loop itself (the pipe's buffer
+#: takes it at once); a bigger one from a thread
+_SEND_INLINE = 128 * 1024
 
 
 class PoolError(Exception):
@@ -91,14 +98,27 @@ def _worker_main(conn: Connection, plugins: Sequence[str]) -> None:
             return
         if message is None:
             return
-        name, args = message
+        name, folder, args = message
         try:
-            reply: tuple[str, Any] = ("ok", JOBS[name](registry, *args))
+            os.mkdir(folder, 0o700)
+            reply: tuple[str, Any] = ("ok", JOBS[name](registry, folder, *args))
         except UploadError as exc:
             reply = ("refused", str(exc))
         except Exception as exc:  # a job must never take its worker down; the parent answers 500
             reply = ("internal", f"{type(exc).__name__}: {exc}")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         conn.send(reply)
+
+
+def _time_limit(timeout: float) -> TimeLimitError:
+    return TimeLimitError(f"校验超过 {timeout:g} 秒仍未完成，已停止；文件可能过大或过于复杂 "
+                          f"(the check took longer than {timeout:g} s and was stopped)")
+
+
+def _died() -> WorkerDiedError:
+    return WorkerDiedError("校验进程意外退出，未能校验这个文件；文件可能已损坏或过于复杂 "
+                           "(the worker exited while checking)")
 
 
 class _Worker:
@@ -109,6 +129,8 @@ class _Worker:
         self._plugins = tuple(plugins)
         self._process: Any = None
         self._conn: Connection | None = None
+        #: the folder of the job being done
+        self.folder: str | None = None
         self.start()
 
     def start(self) -> None:
@@ -144,21 +166,65 @@ class _Worker:
             self._process.join(2)
         self.kill()
 
-    def call(self, name: str, args: tuple[Any, ...], timeout: float) -> Any:
-        """Run one job and return its result (blocking; the pool calls this from a thread)."""
-        assert self._conn is not None
-        conn = self._conn
+    def call(self, name: str, folder: str, args: tuple[Any, ...], timeout: float) -> Any:
+        """Run one job in ``folder`` (which the worker makes and removes) and return its result
+        (blocking: the thread path, where the event loop cannot watch the pipe)."""
+        self.folder = folder
         try:
-            conn.send((name, args))
-            if not conn.poll(timeout):
+            self._send(name, folder, args)
+            assert self._conn is not None
+            if not self._conn.poll(timeout):
                 self.restart()
-                raise TimeLimitError(f"校验超过 {timeout:g} 秒仍未完成，已停止；文件可能过大或过于复杂 "
-                               f"(the check took longer than {timeout:g} s and was stopped)")
-            kind, payload = conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
+                raise _time_limit(timeout)
+            return self._receive()
+        except (EOFError, OSError):
             self.restart()
-            raise WorkerDiedError("校验进程意外退出，未能校验这个文件；文件可能已损坏或过于复杂 "
-                             "(the worker exited while checking)") from None
+            raise _died() from None
+        finally:
+            self.folder = None
+
+    async def call_async(self, name: str, folder: str, args: tuple[Any, ...], timeout: float) -> Any:
+        """``call`` without a thread: the event loop watches the pipe for the reply (POSIX event loops;
+        NotImplementedError on those that cannot, before anything is sent)."""
+        loop = asyncio.get_running_loop()
+        assert self._conn is not None
+        fd = self._conn.fileno()
+        ready: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not ready.done():
+                ready.set_result(None)
+
+        loop.add_reader(fd, readable)
+        self.folder = folder
+        try:
+            try:
+                message = pickle.dumps((name, folder, args), pickle.HIGHEST_PROTOCOL)
+                if len(message) > _SEND_INLINE:  # a big upload: the pipe takes it in pieces, off the loop
+                    await loop.run_in_executor(None, self._conn.send_bytes, message)
+                else:
+                    self._conn.send_bytes(message)
+                await asyncio.wait_for(ready, timeout)
+            except asyncio.TimeoutError:
+                loop.remove_reader(fd)
+                await loop.run_in_executor(None, self.restart)
+                raise _time_limit(timeout) from None
+            finally:
+                loop.remove_reader(fd)
+            return self._receive()
+        except (EOFError, OSError):
+            await loop.run_in_executor(None, self.restart)
+            raise _died() from None
+        finally:
+            self.folder = None
+
+    def _send(self, name: str, folder: str, args: tuple[Any, ...]) -> None:
+        assert self._conn is not None
+        self._conn.send((name, folder, args))
+
+    def _receive(self) -> Any:
+        assert self._conn is not None
+        kind, payload = self._conn.recv()
         if kind == "ok":
             return payload
         if kind == "refused":
@@ -166,7 +232,10 @@ class _Worker:
         raise PoolError(f"xlcheck 内部错误，未能完成校验；请把文件和这条信息反馈给开发者 (internal error: {payload})")
 
     def restart(self) -> None:
+        """A new worker in place of this one; what the old one left of its job goes with it."""
         self.kill()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
         self.start()
 
 
@@ -179,6 +248,9 @@ class CheckPool:
         self._workers: list[_Worker] = []
         self._idle: asyncio.Queue[_Worker] | None = None
         self._waiting = 0
+        self._jobs = 0
+        #: whether the event loop can watch the workers' pipes (else a thread waits on each job)
+        self._watch = True
 
     @property
     def running(self) -> int:
@@ -186,7 +258,7 @@ class CheckPool:
         return len(self._workers) - (self._idle.qsize() if self._idle is not None else 0)
 
     async def start(self) -> None:
-        self.root = tempfile.mkdtemp(prefix="xlcheck-serve-")  # mkdtemp makes it 0700
+        self.root = tempfile.mkdtemp(prefix="xlcheck-serve-", dir=scratch())  # mkdtemp makes it 0700
         # spawn, on every platform: forking a process that runs an event loop and threads is unsafe
         context = multiprocessing.get_context("spawn")
         loop = asyncio.get_running_loop()
@@ -212,8 +284,6 @@ class CheckPool:
 
     async def run(self, job: str, *args: Any) -> Any:
         """Run ``job`` in a free worker; raise BusyError when none is free and the waiting line is full."""
-        import anyio.to_thread
-
         assert self._idle is not None and self.root is not None, "the pool is not started"
         timeout = self.settings.timeout
         if self._idle.empty() and self._waiting >= self.settings.queue:
@@ -225,12 +295,46 @@ class CheckPool:
             raise BusyError(_BUSY) from None
         finally:
             self._waiting -= 1
-        folder = tempfile.mkdtemp(prefix="job-", dir=self.root)
+        self._jobs += 1
+        folder = os.path.join(self.root, f"job-{self._jobs}")
+        # shielded: a request given up on (the client went away) still lets its job finish, so the
+        # worker goes back to the idle line with no reply left in its pipe
+        task = asyncio.ensure_future(self._run(worker, job, folder, args))
+        task.add_done_callback(_settled)
+        return await asyncio.shield(task)
+
+    async def _run(self, worker: _Worker, job: str, folder: str, args: tuple[Any, ...]) -> Any:
+        import anyio.to_thread
+
+        assert self._idle is not None
+        timeout = self.settings.timeout
         try:
-            return await anyio.to_thread.run_sync(worker.call, job, (folder, *args), timeout)
+            if self._watch:
+                try:
+                    return await worker.call_async(job, folder, args, timeout)
+                except NotImplementedError:  # e.g. Windows' proactor loop: wait in a thread instead
+                    self._watch = False
+            return await anyio.to_thread.run_sync(worker.call, job, folder, args, timeout)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
             self._idle.put_nowait(worker)
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    """A job whose request was given up on: its outcome is nobody's, and says nothing to the log."""
+    if not task.cancelled():
+        task.exception()
+
+
+def scratch() -> str | None:
+    """Where the private temporary folder goes: ``TMPDIR`` when the administrator set one; else the
+    system's memory-backed folder (``/dev/shm`` on Linux), where uploads never reach a disk and
+    making and removing a job's folder costs no disk write; else the system's temporary folder."""
+    if os.environ.get("TMPDIR"):
+        return None
+    shm = "/dev/shm"
+    if sys.platform.startswith("linux") and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return None
 
 
 _BUSY = "服务器正忙，请稍后再试 (all workers are busy; try again shortly)"
