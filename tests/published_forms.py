@@ -248,6 +248,26 @@ def to_mhtml(page: bytes, charset: str = "utf-8") -> bytes:
             "------=_NextPart_01--\r\n").encode("ascii")
 
 
+def to_export_table(items: Sequence[Block], charset: str = "gbk") -> bytes:
+    """A form system's "export to Excel": the whole report as one HTML table, the title, headings
+    and narrative as rows of one cell spanning it (saved as .xls)."""
+    width = max(sum(c.cols for c in row) for kind, rows in items if kind == "table" for row in rows)  # type: ignore[union-attr]
+    out = ['<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head>'
+           f'<meta http-equiv=Content-Type content="text/html; charset={charset}"><!--[if gte mso 9]><xml>'
+           "<x:ExcelWorkbook><x:ExcelWorksheets><x:ExcelWorksheet><x:Name>Sheet1</x:Name></x:ExcelWorksheet>"
+           "</x:ExcelWorksheets></x:ExcelWorkbook></xml><![endif]--></head><body><table border=1>"]
+    for kind, content in items:
+        if kind == "p":
+            out.append(f"<tr><td colspan={width}>{html.escape(str(content))}</td></tr>\n")
+            continue
+        for row in content:  # type: ignore[attr-defined]
+            cells = "".join(f"<td{f' rowspan={c.rows}' if c.rows > 1 else ''}"
+                            f"{f' colspan={c.cols}' if c.cols > 1 else ''}>{html.escape(c.text)}</td>" for c in row)
+            out.append(f"<tr>{cells}</tr>\n")
+    out.append("</table></body></html>")
+    return "".join(out).encode("gb18030" if charset.lower() in ("gbk", "gb2312") else charset)
+
+
 def to_excel_mhtml(sheets: Sequence[Sequence[Block]], charset: str = "gbk") -> bytes:
     """Excel's "single file web page" of a workbook: a frameset page, then one page per sheet and
     the tab strip linking them, each a quoted-printable part."""

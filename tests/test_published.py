@@ -509,6 +509,26 @@ def test_excels_web_archive_of_a_workbook_is_read_sheet_by_sheet(tmp_path: Path)
     assert report.findings[0].where is not None and report.findings[0].where.startswith("表四 ")
 
 
+def test_a_whole_report_exported_as_one_table_reads_as_its_page_does(tmp_path: Path) -> None:
+    """Title, headings and narrative as one-cell rows of one big table: the same findings, at the
+    same places (表三 第 N 行), as the report published as a page."""
+    import corpus
+
+    values = corpus.consistent_values("2021", seed=2)
+    values["t3.public.natural"] += 1
+    in_force = int(values["t2.art20_1.normative.in_force"])
+    overview = [f"截至年底，本机关现行有效行政规范性文件{in_force + 2}件。"]
+    items = forms.report_blocks("2021", values, year=2022, overview=overview)
+    page, export = tmp_path / "page.html", tmp_path / "导出.xls"
+    page.write_bytes(forms.to_html(items))
+    export.write_bytes(forms.to_export_table(items))
+    expected = [(f.rule, f.where) for f in xlcheck.check(page).findings]
+    assert {"T3-RES", "N4"} <= {rule for rule, _ in expected}
+    report = xlcheck.check(export)
+    assert (report.error, report.format, report.year) == (None, "2021", 2022)
+    assert [(f.rule, f.where) for f in report.findings] == expected
+
+
 def test_a_web_page_saved_as_a_workbook_without_the_report_is_named_for_what_it_is(tmp_path: Path) -> None:
     path = tmp_path / "通讯录.xls"
     path.write_bytes("<html><body><table><tr><td>姓名</td><td>电话</td></tr><tr><td>张三</td><td>1</td></tr>"

@@ -143,10 +143,10 @@ def read_published(path: str | os.PathLike[str], *, year: int | None = None) -> 
         raise ReadError(message if message.startswith(base) else f"{base}：{message}") from None
     except OSError as exc:
         raise ReadError(f"{base}：无法打开文件 (cannot open: {exc.strerror or exc})") from None
-    from .grid import SHEET, choose_report, lay_out
+    from .grid import SHEET, choose_report, lay_out, unfold
     from .narrative import narrative
 
-    blocks, others = choose_report(blocks, year)
+    blocks, others = choose_report(unfold(blocks), year)
     laid = lay_out(blocks)
     sheet = Sheet(SHEET, laid.rows, None)
     return PublishedBook(name, [sheet], kind, narrative=narrative(laid.paragraphs), places=laid.places,

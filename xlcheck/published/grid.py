@@ -89,6 +89,37 @@ def choose_report(blocks: Sequence[Block], year: int | None) -> tuple[list[Block
     return list(blocks[begin:end]), others
 
 
+def unfold(blocks: Sequence[Block]) -> list[Block]:
+    """Tables that hold the whole report, as a form system's "export to Excel" writes it (the title,
+    the section headings and the narrative as rows of one cell): those rows become the paragraphs
+    they are, and the rows between them the tables of their sections, so each is named and numbered
+    as a page would be. Rows of one cell inside sections 二 to 四 (a block's heading) stay."""
+    out: list[Block] = []
+    section = ""
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            section = section_of(block.text) or section
+            out.append(block)
+            continue
+        rows: list[list[str]] = []
+        for row in block.rows:
+            texts = [t for t in row if t.strip()]
+            text = texts[0].strip() if len(texts) == 1 else ""
+            heading = section_of(text) if text else None
+            if text and (heading is not None or title_year(text) is not None or section not in ("二", "三", "四")) \
+                    and not _NUMERIC.fullmatch(text):
+                if rows:
+                    out.append(Table(rows))
+                    rows = []
+                out.append(Paragraph(text))
+                section = heading or section
+            else:
+                rows.append(row)
+        if rows:
+            out.append(Table(rows) if len(rows) < len(block.rows) else block)
+    return out
+
+
 def _short(block: Block) -> bool:
     return isinstance(block, Paragraph) and len(block.text) <= 40 and section_of(block.text) is None
 
