@@ -197,8 +197,41 @@ def test_preview_marks_as_the_copy(client: TestClient) -> None:
     assert cells["D33"]["text"] == "1" and cells["D33"]["mark"] == "error"
     assert "mark" not in cells["E33"]
     assert any("三、" in c["text"] for c in cells.values())  # the header rows came along
+    # the localization's answer, on the cells the page colours as suspects
+    assert {ref: c["suggested"] for ref, c in cells.items() if "suggested" in c} == {"D58": 1, "J58": 1}
+    assert not any(c.get("candidate") for c in cells.values())
     css = client.get("/marks.css").text
     assert f"#{FILL[next(iter(FILL))][2:]}" in css and f"#{FONT[next(iter(FONT))][2:]}" in css
+
+
+def test_an_ambiguous_table_four_slip_lists_candidates_not_an_answer(
+        client: TestClient, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import corpus
+
+    values = corpus.consistent_values("2021", seed=1)
+    # 行政复议: 2 + 1 + 0 + 3 = 6, with 结果纠正 typed 4 for 1 — the total or any part could be the wrong one
+    values.update({"t4.review.upheld": 2, "t4.review.corrected": 4, "t4.review.other": 0, "t4.review.pending": 3,
+                   "t4.review.total": 6})
+    name = "表四一格填错.xlsx"
+    cells = corpus.write_report(tmp_path / name, "2021", values, year=2022)
+    data = (tmp_path / name).read_bytes()
+    body = client.post("/api/check", files=_files((name, data))).json()
+    assert body == _cli_json(tmp_path, [name], capsys=capsys, monkeypatch=monkeypatch)
+    report = body["reports"][0]
+    assert report["suggestions"] == []
+    options = sorted([(s["cell"], s["current"], s["suggested"]) for s in fix] for fix in report["candidates"])
+    assert options == sorted([[(cells["t4.review.corrected"], 4, 1)], [(cells["t4.review.total"], 6, 9)],
+                              [(cells["t4.review.pending"], 3, 0)]])
+    (fix,) = [f for f in report["findings"] if f["rule"] == "FIX"]
+    assert fix["severity"] == "info"
+    assert fix["message"].startswith("表四 行政复议 的五格中有一格填错，无法确定是哪一格")
+    # the page's preview flags the three cells one of which is wrong, and suggests none of them
+    preview = client.post("/api/preview", files=_files((name, data))).json()
+    assert preview["report"] == report
+    shown = [(f"{t['sheet']}!{c['ref']}", c) for t in preview["tables"] for row in t["rows"] for c in row if c]
+    assert {ref for ref, c in shown if c.get("candidate")} == {cell for option in options for cell, _, _ in option}
+    assert not any("suggested" in c for _, c in shown)
 
 
 def test_rules_plugins_health_and_openapi(client: TestClient) -> None:

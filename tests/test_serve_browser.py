@@ -149,19 +149,28 @@ def test_the_sample_in_a_real_browser(server: str, browser: Any, downloads: Path
     assert rows[0].find_elements(By.TAG_NAME, "td")[2].text == first_error.message
     assert rows[0].find_elements(By.TAG_NAME, "td")[0].text == "错误"
     assert rows[0].find_elements(By.TAG_NAME, "td")[3].text.split()[:4] == list(first_error.cells)[:4]
-    suggestions = browser.find_elements(By.CSS_SELECTOR, "#suggestions tr.suggestion")
-    report_suggestions = getattr(expected, "suggestions", None)
-    if report_suggestions:  # the localization (#17): the suspect cell first, before the findings
-        assert suggestions and suggestions[0].text.split()[0] == report_suggestions[0].cell
-        assert suggestions[0].location["y"] < rows[0].location["y"]
+    # the localization's answer heads the report, before the findings: its sentence, then its cells
+    fix = next(f for f in expected.findings if f.rule == "FIX")
+    line = browser.find_element(By.CSS_SELECTOR, "#fixes .fix-line")
+    assert line.text == fix.message and line.location["y"] < rows[0].location["y"]
+    assert "Sheet1!D58 三（七）总计（自然人）填的是 0，应为 1" in line.text
+    suggestions = [r.text.split() for r in browser.find_elements(By.CSS_SELECTOR, "#suggestions tr.suggestion")]
+    assert suggestions == [["Sheet1!D58", "0", "1", "T3-ID、T3-RES"], ["Sheet1!J58", "0", "1", "T3-ID、T3-RES"]]
+    assert [s.to_dict()["cell"] for s in expected.suggestions] == ["Sheet1!D58", "Sheet1!J58"]
+    assert not browser.find_elements(By.CSS_SELECTOR, "#candidates")
+    assert "FIX" not in [r.get_attribute("data-rule") for r in browser.find_elements(By.CSS_SELECTOR, "#findings tr")]
 
     # tables 三 and 四, coloured as the annotated copy colours them
     titles = [h.text for h in browser.find_elements(By.CSS_SELECTOR, ".preview h3")]
     assert titles == ["表三（工作表 Sheet1）", "表四（工作表 Sheet1）"]
     d58 = browser.find_element(By.CSS_SELECTOR, "td[data-ref='Sheet1!D58']")
     assert d58.text == "0" and "mark-error" in d58.get_attribute("class")
-    assert _rgb(d58.value_of_css_property("background-color")) == _argb(FILL[Severity.ERROR])
-    assert _rgb(d58.value_of_css_property("color")) == _argb(FONT[Severity.ERROR])
+    assert "suggested" in d58.get_attribute("class") and d58.get_attribute("data-suggested") == "1"
+    assert "应为 1" in d58.get_attribute("title")
+    d33 = browser.find_element(By.CSS_SELECTOR, "td[data-ref='Sheet1!D33']")  # involved, not a suspect
+    assert "mark-error" in d33.get_attribute("class") and "suggested" not in d33.get_attribute("class")
+    assert _rgb(d33.value_of_css_property("background-color")) == _argb(FILL[Severity.ERROR])
+    assert _rgb(d33.value_of_css_property("color")) == _argb(FONT[Severity.ERROR])
     e33 = browser.find_element(By.CSS_SELECTOR, "td[data-ref='Sheet1!E33']")
     assert "mark-" not in (e33.get_attribute("class") or "")
 

@@ -2,12 +2,15 @@
 
 The tables are found where the locator found their value cells, widened to the label columns on the
 left and the header rows above; the marks come from :mod:`xlcheck.marks` (the same cells, the same
-severities, the same notes as the annotated copy), and so do the colours (:func:`marks_css`).
+severities, the same notes as the annotated copy), and so do the colours (:func:`marks_css`). A cell
+of the localization's unique fix carries ``suggested`` (the value the tables call for); a cell of one
+of several equally small fixes carries ``candidate``.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from ..cells import address, parse_cell
@@ -43,6 +46,11 @@ def tables(path: str | os.PathLike[str], report: Report, registry: Registry, yea
         return []
     by_name = {s.name: s for s in sheets}
     marks = cell_marks(report.findings)
+    # the localization's cells: the value the tables call for, and the cells one of which is wrong
+    suggested: dict[tuple[str, str], object] = {}
+    for suggestion in report.suggestions:
+        suggested[split_cell_ref(suggestion.cell)] = suggestion.to_dict()["suggested"]
+    candidates = {split_cell_ref(s.cell) for fix in report.candidates for s in fix}
     out = []
     for key, title in TABLES:
         spots: dict[str, list[tuple[int, int]]] = {}
@@ -54,12 +62,22 @@ def tables(path: str | os.PathLike[str], report: Report, registry: Registry, yea
                     spots.setdefault(sheet, []).append(where)
         for sheet_name, cells in spots.items():
             sheet_marks = [m for m in marks if m.sheet == sheet_name]
+            fixes = _Fixes({c: v for (sh, c), v in suggested.items() if sh == sheet_name},
+                           {c for sh, c in candidates if sh == sheet_name})
             out.append({"table": key, "title": title, "sheet": sheet_name,
-                        **_grid(by_name[sheet_name], cells, sheet_marks)})
+                        **_grid(by_name[sheet_name], cells, sheet_marks, fixes)})
     return out
 
 
-def _grid(sheet: Sheet, cells: list[tuple[int, int]], marks: list[Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Fixes:
+    """One sheet's localization: suggested values by cell, and the cells of ambiguous fixes."""
+
+    suggested: dict[str, object]
+    candidates: set[str]
+
+
+def _grid(sheet: Sheet, cells: list[tuple[int, int]], marks: list[Any], fixes: _Fixes) -> dict[str, Any]:
     first = min(r for r, _ in cells)
     last = min(max(r for r, _ in cells), first + MAX_ROWS - 1)
     right = min(max(c for _, c in cells), MAX_COLS)
@@ -85,6 +103,8 @@ def _grid(sheet: Sheet, cells: list[tuple[int, int]], marks: list[Any]) -> dict[
         return where
 
     placed = {(p.row, p.col): p for p in place(marks, anchor)}
+    suggested = {where: value for cell, value in fixes.suggested.items() if (where := anchor(cell)) is not None}
+    candidates = {where for cell in fixes.candidates if (where := anchor(cell)) is not None}
     rows = []
     for r in range(top, last + 1):
         row: list[dict[str, Any] | None] = []
@@ -102,6 +122,10 @@ def _grid(sheet: Sheet, cells: list[tuple[int, int]], marks: list[Any]) -> dict[
             if mark is not None:
                 cell["mark"] = mark.severity.value
                 cell["note"] = mark.note
+            if (r, c) in suggested:
+                cell["suggested"] = suggested[(r, c)]
+            elif (r, c) in candidates:
+                cell["candidate"] = True
             row.append(cell)
         rows.append(row)
     return {"first_row": top, "rows": rows}

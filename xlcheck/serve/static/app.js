@@ -9,6 +9,8 @@
 
   var state = { items: [], current: -1, busy: false };
   var RANK = { error: 0, warning: 1, info: 2 };
+  /* the localization's finding: its sentence heads the report, not a row among the findings */
+  var FIX = "FIX";
 
   function $(id) { return document.getElementById(id); }
 
@@ -141,10 +143,28 @@
       el("span", { className: "muted", text: result.described }),
       download
     ]));
-    var suggestions = result.report.suggestions || [];
-    if (suggestions.length) detail.appendChild(suggestionTable(suggestions));
-    if (result.report.findings.length) detail.appendChild(findingTable(result));
+    var fixes = fixPanel(result.report);
+    if (fixes) detail.appendChild(fixes);
+    if (result.report.findings.some(function (f) { return f.rule !== FIX; })) detail.appendChild(findingTable(result));
     result.tables.forEach(function (table) { detail.appendChild(sheetTable(table)); });
+  }
+
+  /* What to change, first: the localization's sentences (最可能填错… / …中有一格填错，无法确定是哪一格…),
+   * then the cells of the one smallest fix, or the equally small fixes when the tables cannot tell. */
+  function fixPanel(report) {
+    var lines = report.findings.filter(function (f) { return f.rule === FIX; });
+    var suggestions = report.suggestions || [];
+    var candidates = report.candidates || [];
+    if (!lines.length && !suggestions.length && !candidates.length) return null;
+    var panel = el("section", { id: "fixes", className: "fixes" }, [
+      el("h3", { text: suggestions.length || !candidates.length ? "最可能需要修改的单元格" : "可能填错的单元格" })
+    ]);
+    lines.forEach(function (f) {
+      panel.appendChild(el("p", { className: "fix-line", text: f.where ? f.message + "（" + f.where + "）" : f.message }));
+    });
+    if (suggestions.length) panel.appendChild(suggestionTable(suggestions));
+    if (candidates.length) panel.appendChild(candidateTable(candidates));
+    return panel;
   }
 
   var SHOWN_CELLS = 4;
@@ -170,27 +190,54 @@
     return span;
   }
 
+  /* a suggestion's cell, linked to the preview; on a published report, where it was published */
+  function place(s) {
+    return s.where ? el("td", { text: s.where }) : el("td", { className: "cells" }, [cellLinks([s.cell])]);
+  }
+
   function number(value) { return value === null || value === undefined ? "（空）" : String(value); }
 
   function suggestionTable(suggestions) {
     var body = el("tbody");
     suggestions.forEach(function (s) {
       body.appendChild(el("tr", { className: "suggestion" }, [
-        el("td", { className: "cells" }, [cellLinks([s.cell])]),
+        place(s),
         el("td", { className: "value", text: number(s.current) }),
         el("td", { className: "value", text: number(s.suggested) }),
         el("td", { text: (s.rules || []).join("、") })
       ]));
     });
-    return el("div", { id: "suggestions" }, [
-      el("h3", { text: "最可能需要修改的单元格" }),
-      el("table", { className: "findings suggestions" }, [
-        columns(["cells", "value", "value", ""]),
-        el("thead", {}, [el("tr", {}, ["单元格", "现在的值", "建议改为", "依据的规则"].map(function (h) {
-          return el("th", { text: h });
-        }))]),
-        body
-      ])
+    return el("table", { id: "suggestions", className: "findings suggestions" }, [
+      columns(["cells", "value", "value", ""]),
+      el("thead", {}, [el("tr", {}, ["单元格", "现在的值", "应改为", "改后成立的规则"].map(function (h) {
+        return el("th", { text: h });
+      }))]),
+      body
+    ]);
+  }
+
+  function candidateTable(candidates) {
+    var body = el("tbody");
+    candidates.forEach(function (fix, i) {
+      fix.forEach(function (s, j) {
+        var row = el("tr", { className: "candidate", "data-option": String(i + 1) });
+        if (j === 0) {
+          var label = el("td", { className: "option", text: "改法 " + (i + 1) });
+          if (fix.length > 1) label.setAttribute("rowspan", String(fix.length));
+          row.appendChild(label);
+        }
+        row.appendChild(place(s));
+        row.appendChild(el("td", { className: "value", text: number(s.current) }));
+        row.appendChild(el("td", { className: "value", text: number(s.suggested) }));
+        body.appendChild(row);
+      });
+    });
+    return el("table", { id: "candidates", className: "findings suggestions" }, [
+      columns(["option", "cells", "value", "value"]),
+      el("thead", {}, [el("tr", {}, ["同样小的改法", "单元格", "现在的值", "可改为"].map(function (h) {
+        return el("th", { text: h });
+      }))]),
+      body
     ]);
   }
 
@@ -199,7 +246,8 @@
   }
 
   function findingTable(result) {
-    var findings = result.report.findings.map(function (f, i) { return [f, i]; });
+    var findings = result.report.findings.map(function (f, i) { return [f, i]; })
+      .filter(function (pair) { return pair[0].rule !== FIX; });
     findings.sort(function (a, b) { return (RANK[a[0].severity] - RANK[b[0].severity]) || (a[1] - b[1]); });
     var body = el("tbody");
     findings.forEach(function (pair) {
@@ -242,6 +290,14 @@
         var classes = [];
         if (/^-?[\d.,]+$/.test(cell.text)) classes.push("num");
         if (cell.mark) { classes.push("mark-" + cell.mark); attrs.title = cell.ref + "\n" + cell.note; }
+        if (cell.suggested !== undefined) {
+          classes.push("suggested");
+          attrs["data-suggested"] = String(cell.suggested);
+          attrs.title = cell.ref + "：最可能填错，应为 " + cell.suggested + (cell.note ? "\n" + cell.note : "");
+        } else if (cell.candidate) {
+          classes.push("candidate");
+          attrs.title = cell.ref + "：可能填错的格之一" + (cell.note ? "\n" + cell.note : "");
+        }
         if (classes.length) attrs.className = classes.join(" ");
         if (cell.rowspan) attrs.rowspan = String(cell.rowspan);
         if (cell.colspan) attrs.colspan = String(cell.colspan);
