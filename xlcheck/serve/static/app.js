@@ -207,13 +207,8 @@
         el("td", { text: (s.rules || []).join("、") })
       ]));
     });
-    return el("table", { id: "suggestions", className: "findings suggestions" }, [
-      columns(["cells", "value", "value", ""]),
-      el("thead", {}, [el("tr", {}, ["单元格", "现在的值", "应改为", "改后成立的规则"].map(function (h) {
-        return el("th", { text: h });
-      }))]),
-      body
-    ]);
+    return listTable({ id: "suggestions", className: "findings suggestions" }, ["cells", "value", "value", ""],
+                     ["单元格", "现在的值", "应改为", "改后成立的规则"], body);
   }
 
   function candidateTable(candidates) {
@@ -232,17 +227,17 @@
         body.appendChild(row);
       });
     });
-    return el("table", { id: "candidates", className: "findings suggestions" }, [
-      columns(["option", "cells", "value", "value"]),
-      el("thead", {}, [el("tr", {}, ["同样小的改法", "单元格", "现在的值", "可改为"].map(function (h) {
-        return el("th", { text: h });
-      }))]),
-      body
-    ]);
+    return listTable({ id: "candidates", className: "findings suggestions" }, ["option", "cells", "value", "value"],
+                     ["同样小的改法", "单元格", "现在的值", "可改为"], body);
   }
 
-  function columns(classes) {
-    return el("colgroup", {}, classes.map(function (c) { return el("col", c ? { className: c } : {}); }));
+  /* a table of the report's lists: column classes (their widths), headings, rows */
+  function listTable(attrs, classes, headings, body) {
+    return el("table", attrs, [
+      el("colgroup", {}, classes.map(function (c) { return el("col", c ? { className: c } : {}); })),
+      el("thead", {}, [el("tr", {}, headings.map(function (h) { return el("th", { text: h }); }))]),
+      body
+    ]);
   }
 
   function findingTable(result) {
@@ -261,13 +256,7 @@
     });
     return el("div", { id: "findings" }, [
       el("h3", { text: "发现的问题" }),
-      el("table", { className: "findings" }, [
-        columns(["level", "rule", "", "cells"]),
-        el("thead", {}, [el("tr", {}, ["级别", "规则", "说明", "单元格"].map(function (h) {
-          return el("th", { text: h });
-        }))]),
-        body
-      ])
+      listTable({ className: "findings" }, ["level", "rule", "", "cells"], ["级别", "规则", "说明", "单元格"], body)
     ]);
   }
 
