@@ -12,7 +12,7 @@ import pytest
 
 import xlcheck
 from xlcheck.cli import main
-from xlcheck.marks import FILL, NOTE_AUTHOR, SUMMARY_SHEET
+from xlcheck.marks import FILL, NOTE_AUTHOR, SUMMARY_SHEET, SUSPECT_FILL
 from xlcheck.writer import MARK_FORMULA
 
 
@@ -47,10 +47,14 @@ def test_sample_report_comes_back_marked_on_the_right_cells(xiaolou: tuple[Path,
     rows = {key.split(".")[1] for key in cells if key.startswith("t3.")}
     expected = {cells[f"t3.{row}.{col}"].split("!")[1]: red for row in rows for col in ("natural", "total")}
     expected[cells["t2.art20_9.procurement.amount"].split("!")[1]] = yellow
+    # the two cells to change stand out from the cells their equalities merely involve
+    for key in ("t3.total.natural", "t3.total.total"):
+        expected[cells[key].split("!")[1]] = SUSPECT_FILL
     assert marked(copy) == {"Sheet1": expected}
 
     found = notes(copy)
     total_natural = cells["t3.total.natural"].split("!")[1]
+    assert found[total_natural].splitlines()[0] == "[FIX] 最可能填错：这一格填的是 0，应为 1；改后 T3-ID、T3-RES 成立"
     assert "[T3-RES] 错误：三（七）总计（自然人）为 0，但各办理结果之和为 1" in found[total_natural].splitlines()
     assert any(line.startswith("[T3-ID] 错误：") for line in found[total_natural].splitlines())
     assert set(found) == set(expected)

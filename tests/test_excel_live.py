@@ -45,8 +45,11 @@ from xlcheck.marks import (  # noqa: E402
     SUMMARY_HEADER,
     SUMMARY_MARKER,
     SUMMARY_SHEET,
+    SUSPECT_FILL,
+    SUSPECT_FONT,
     cell_marks,
     describe,
+    report_marks,
     summary_rows,
     verdict,
 )
@@ -584,14 +587,18 @@ def test_live_marks_are_the_annotated_copys_rules_cells_and_notes(xiaolou: Path,
 
     assert _rules(excel) == copy_rules
     assert _notes(excel) == copy_notes
-    # one rule per severity on the sheet, the worst first, in marks.py's colours
+    # one rule per look on the sheet, the suspects (cells to change) first, in marks.py's colours
     sheet_rules = copy_rules["Sheet1"]
-    assert [(fill, font) for fill, font, _ in sheet_rules] == [
+    assert [(fill, font) for fill, font, _ in sheet_rules] == [(live.rgb(SUSPECT_FILL), live.rgb(SUSPECT_FONT))] + [
         (live.rgb(FILL[s]), live.rgb(FONT[s])) for s in (Severity.ERROR, Severity.WARNING)]
+    assert set(sheet_rules[0][2]) == {"D58", "J58"}
     errors = {cell for fill, _, cells in sheet_rules if fill == live.rgb(FILL[Severity.ERROR]) for cell in cells}
-    # T3-ID's four cells and every cell of T3-RES's sum (D35..D57 bar the group headers), zeros included
-    assert errors == {f"{col}{row}" for col in "DJ" for row in (33, 34, *range(35, 44), *range(48, 60))}
-    marks = cell_marks(report.findings)
+    # T3-ID's four cells and every cell of T3-RES's sum (D35..D57 bar the group headers), zeros
+    # included; the two suspects carry the suspect rule instead
+    assert errors == {f"{col}{row}" for col in "DJ" for row in (33, 34, *range(35, 44), *range(48, 60))
+                      } - {"D58", "J58"}
+    marks = report_marks(report)
+    assert _notes(excel)[("Sheet1", "D58")].startswith("[FIX] 最可能填错：这一格填的是 0，应为 1")
     assert _notes(excel) == {(m.sheet, m.cell): m.note for m in marks}
     # no cell's own format was touched, no state sheet, no name left behind
     assert all(not s.fills and not s.names for s in excel.sheets)
@@ -690,7 +697,8 @@ def test_a_persons_own_format_note_and_fill_stay(xiaolou: Path) -> None:
     assert sheet.fills == {_parse("D33"): (1, 2, 3)}
 
     cleared = live.clear_marks(excel.book)
-    assert cleared.rules == 2 and cleared.notes == len(cell_marks(check(xiaolou).findings)) - 1
+    # the suspect, error and warning rules
+    assert cleared.rules == 3 and cleared.notes == len(cell_marks(check(xiaolou).findings)) - 1
     assert sheet.rules == [own_rule] and sheet.fills == {_parse("D33"): (1, 2, 3)}
     assert {_addr(c): n.author for c, n in sheet.notes.items()} == {"J58": "张三", "B2": "李四"}
     assert excel.names() == ["Sheet1"]
@@ -717,7 +725,7 @@ def test_clear_removes_an_annotated_copys_marks(xiaolou: Path, tmp_path: Path) -
     excel = open_in_fake_excel(copy)
     assert _rules(excel) and _notes(excel) and excel.names()[0] == SUMMARY_SHEET
     cleared = live.clear_marks(excel.book)
-    assert cleared.rules == 2 and cleared.summaries == 1
+    assert cleared.rules == 3 and cleared.summaries == 1
     assert not _rules(excel) and not _notes(excel)
     assert excel.names() == ["Sheet1"]
     sheet = excel.sheet("Sheet1")
@@ -881,7 +889,7 @@ def test_run_clear_says_what_it_removed(xiaolou: Path, monkeypatch: pytest.Monke
     xlcheck.excel.clear()
     assert excel.names() == ["Sheet1"] and not _rules(excel) and not _notes(excel)
     notes = len(cell_marks(check(xiaolou).findings))
-    assert excel.alerts[-1]["prompt"].startswith(f"已清除 xlcheck 的标记：2 条条件格式规则、{notes} 条批注")
+    assert excel.alerts[-1]["prompt"].startswith(f"已清除 xlcheck 的标记：3 条条件格式规则、{notes} 条批注")
     xlcheck.excel.clear()
     assert excel.alerts[-1]["prompt"] == "这个工作簿中没有 xlcheck 的标记。"
 
@@ -927,14 +935,18 @@ def test_the_staff_pages_smoke_test_expects_what_the_button_does() -> None:
     excel = open_in_fake_excel(sample)
     report = live.check_active(excel.book)
     assert f"“{verdict(report)}”" in page
-    step3 = re.search(r"Sheet1 中 (\S+) 为浅红底、深红字，(\S+) 为浅黄底", page)
+    # the message box names the cells to change, and the page says so
+    fix = live.message(report, str(sample)).split("\n")[2]
+    assert fix.startswith("最可能填错：Sheet1!D58") and f"“{fix}”" in page
+    step3 = re.search(r"Sheet1 中 (\S+) 为鲜红底、白字（[^）]*），(\S+) 为浅红底、深红字，(\S+) 为浅黄底", page)
     assert step3 is not None
 
     def expand(text: str) -> set[str]:
         return {_addr(c) for part in text.split("、") for c in _box_cells(_part(part))}
 
     by_fill = {fill: cells for fill, _, cells in _rules(excel)["Sheet1"]}
-    assert expand(step3.group(1)) == by_fill[live.rgb(FILL[Severity.ERROR])]
-    assert expand(step3.group(2)) == by_fill[live.rgb(FILL[Severity.WARNING])]
+    assert expand(step3.group(1)) == by_fill[live.rgb(SUSPECT_FILL)]
+    assert expand(step3.group(2)) == by_fill[live.rgb(FILL[Severity.ERROR])]
+    assert expand(step3.group(3)) == by_fill[live.rgb(FILL[Severity.WARNING])]
     cleared = live.clear_marks(excel.book)
     assert f"“{live.clear_message(cleared).split('。')[0][:40]}" in page

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .cells import address
-from .findings import Finding, Report, Severity, split_cell_ref
+from .findings import FIX_RULE, Finding, Report, Severity, Suggestion, split_cell_ref
+from .values import show
 
 SUMMARY_SHEET = "校验结果"
 #: Author of every note xlcheck writes; how a later run tells its own notes from a person's.
@@ -25,6 +26,28 @@ SUMMARY_MARKER = "xlcheck 校验结果"
 #: Fill and font colours (ARGB) by severity: Excel's own "Bad" and "Neutral" cell styles.
 FILL = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C", Severity.INFO: "FFDDEBF7"}
 FONT = {Severity.ERROR: "FF9C0006", Severity.WARNING: "FF9C5700", Severity.INFO: "FF1F4E78"}
+#: A suspect — a cell of the unique smallest fix (``Report.suggestions``) — stands out from the light
+#: fills of the cells its equalities merely involve: a strong red with white text.
+SUSPECT_FILL, SUSPECT_FONT = "FFFF3B3B", "FFFFFFFF"
+
+
+@dataclass(frozen=True)
+class MarkStyle:
+    """How a mark looks: font and fill colours (ARGB); a sink draws higher ``rank`` on top."""
+
+    font: str
+    fill: str
+    rank: int
+
+
+def style_of(severity: Severity, suspect: bool = False) -> MarkStyle:
+    if suspect:
+        return MarkStyle(SUSPECT_FONT, SUSPECT_FILL, 10)
+    return MarkStyle(FONT[severity], FILL[severity], severity.rank)
+
+
+#: every look an xlcheck mark can have, so a sink can tell its own formats from a person's
+STYLES = (style_of(Severity.ERROR, True), *(style_of(s) for s in Severity))
 
 SUMMARY_HEADER = ("序号", "级别", "规则", "说明", "单元格")
 #: column widths of the summary sheet, in characters
@@ -60,10 +83,38 @@ class CellMark:
     cell: str
     severity: Severity
     note: str
+    #: the cell is one the tables say to change (its note's first line says to what)
+    suspect: bool = False
 
 
 def note_line(finding: Finding) -> str:
     return f"[{finding.rule}] {finding.severity.label}：{finding.message}"
+
+
+def suspect_line(suggestion: Suggestion) -> str:
+    """The first note line of a suspect cell."""
+    now = "没有可用的数字" if suggestion.current is None else f"填的是 {show(suggestion.current)}"
+    rules = "、".join(suggestion.rules)
+    return (f"[{FIX_RULE}] 最可能填错：这一格{now}，应为 {show(suggestion.suggested)}"
+            + (f"；改后 {rules} 成立" if rules else ""))
+
+
+def report_marks(report: Report) -> list[CellMark]:
+    """Every mark of a report: its findings' (:func:`cell_marks`), the suspects of its suggestions
+    standing out with their own first note line."""
+    marks = cell_marks(report.findings)
+    at = {(m.sheet, m.cell): n for n, m in enumerate(marks)}
+    for suggestion in report.suggestions:
+        sheet, cell = split_cell_ref(suggestion.cell)
+        line = suspect_line(suggestion)
+        n = at.get((sheet, cell))
+        if n is None:
+            at[(sheet, cell)] = len(marks)
+            marks.append(CellMark(sheet, cell, Severity.ERROR, line, True))
+        else:
+            mark = marks[n]
+            marks[n] = CellMark(sheet, cell, mark.severity, f"{line}\n{mark.note}", True)
+    return marks
 
 
 def cell_marks(findings: Iterable[Finding]) -> list[CellMark]:
@@ -93,10 +144,15 @@ class PlacedMark:
     col: int
     severity: Severity
     note: str
+    suspect: bool = False
 
     @property
     def ref(self) -> str:
         return address(self.row, self.col)
+
+    @property
+    def style(self) -> MarkStyle:
+        return style_of(self.severity, self.suspect)
 
 
 def place(marks: Iterable[CellMark], anchor: Callable[[str], tuple[int, int] | None]) -> list[PlacedMark]:
@@ -113,11 +169,14 @@ def place(marks: Iterable[CellMark], anchor: Callable[[str], tuple[int, int] | N
             continue
         seen = placed.get(where)
         if seen is None:
-            placed[where] = PlacedMark(*where, mark.severity, mark.note)
+            placed[where] = PlacedMark(*where, mark.severity, mark.note, mark.suspect)
             continue
         lines = seen.note.split("\n")
-        placed[where] = PlacedMark(*where, max(seen.severity, mark.severity, key=lambda s: s.rank),
-                                   "\n".join(lines + [ln for ln in mark.note.split("\n") if ln not in lines]))
+        new = [ln for ln in mark.note.split("\n") if ln not in lines]
+        # a suspect's own line stays first
+        note = "\n".join(new + lines if mark.suspect and not seen.suspect else lines + new)
+        placed[where] = PlacedMark(*where, max(seen.severity, mark.severity, key=lambda s: s.rank), note,
+                                   seen.suspect or mark.suspect)
     return list(placed.values())
 
 
@@ -159,5 +218,6 @@ class SummaryRow:
 
 
 def summary_rows(findings: Sequence[Finding]) -> list[SummaryRow]:
-    ordered = sorted(findings, key=lambda f: -f.severity.rank)
+    """The summary sheet's rows: what to change (FIX) first, then the findings, worst first."""
+    ordered = sorted(findings, key=lambda f: (f.rule != FIX_RULE, -f.severity.rank))
     return [SummaryRow(i, f.severity, f.rule, f.message, f.cells) for i, f in enumerate(ordered, 1)]

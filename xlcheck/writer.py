@@ -35,21 +35,22 @@ from lxml import etree
 from .cells import address, column_index, parse_cell
 from .findings import Report, Severity
 from .marks import (
-    FILL,
     FONT,
     MARK_FORMULA,
     NOTE_AUTHOR,
+    STYLES,
     SUMMARY_HEADER,
     SUMMARY_MARKER,
     SUMMARY_WIDTHS,
     CellMark,
+    MarkStyle,
     PlacedMark,
-    cell_marks,
     describe,
     free_summary_name,
     is_summary_name,
     link_location,
     place,
+    report_marks,
     summary_rows,
     verdict,
 )
@@ -143,7 +144,7 @@ def annotate(src: str | os.PathLike[str], dst: str | os.PathLike[str], report: R
     package = _Package.read(src)
     book = _Book(package)
     _remove_marks(book)
-    marks = cell_marks(report.findings)
+    marks = report_marks(report)
     for sheet, sheet_marks in _group_by_sheet(book, marks):
         _mark_sheet(book, sheet, sheet_marks)
     from .names import readable
@@ -1042,11 +1043,11 @@ def _drop_unused_dxfs(book: _Book) -> None:
     if dxfs is None:
         return
     items = dxfs.findall(f"{{{MAIN}}}dxf")
-    if not items or _our_dxf_severity(items[-1]) is None:
+    if not items or _our_dxf_style(items[-1]) is None:
         return
     used = {int(m) for name in book.package.parts() if name.lower().endswith(".xml")
             for m in _DXF_REF_RE.findall(book.package.data(name))}
-    while items and _our_dxf_severity(items[-1]) is not None and len(items) - 1 not in used:
+    while items and _our_dxf_style(items[-1]) is not None and len(items) - 1 not in used:
         dxfs.remove(items.pop())
     if items:
         dxfs.set("count", str(len(items)))
@@ -1071,23 +1072,23 @@ def _mark_sheet(book: _Book, sheet: _Sheet, marks: list[CellMark]) -> None:
 
 
 def _add_rules(book: _Book, root: etree._Element, targets: list[PlacedMark]) -> None:
-    by_severity: dict[Severity, list[str]] = {}
+    by_style: dict[MarkStyle, list[str]] = {}
     for target in targets:
-        by_severity.setdefault(target.severity, []).append(target.ref)
-    ordered = sorted(by_severity, key=lambda s: -s.rank)
+        by_style.setdefault(target.style, []).append(target.ref)
+    ordered = sorted(by_style, key=lambda s: -s.rank)
     # Ours get priorities 1..n so they win over the person's own rules, which move up by n.
     for rule in _all_rules(root):
         rule.set("priority", str(int(rule.get("priority", "0")) + len(ordered)))
-    for priority, severity in enumerate(ordered, 1):
+    for priority, style in enumerate(ordered, 1):
         block = _sub(root, "conditionalFormatting", WORKSHEET_ORDER,
-                     sqref=" ".join(by_severity[severity]))
-        rule = _sub(block, "cfRule", type="expression", dxfId=str(_dxf_id(book, severity)),
+                     sqref=" ".join(by_style[style]))
+        rule = _sub(block, "cfRule", type="expression", dxfId=str(_dxf_id(book, style)),
                     priority=str(priority))
         _sub(rule, "formula").text = MARK_FORMULA
 
 
-def _our_dxf_severity(dxf: etree._Element) -> Severity | None:
-    """The severity a dxf is the mark of, if it is exactly one of ours."""
+def _our_dxf_style(dxf: etree._Element) -> MarkStyle | None:
+    """The mark style a dxf draws, if it is exactly one of ours."""
     children = [el for el in dxf if isinstance(el.tag, str)]
     if [_local(el) for el in children] != ["font", "fill"]:
         return None
@@ -1100,10 +1101,10 @@ def _our_dxf_severity(dxf: etree._Element) -> Severity | None:
     if len(bg) != 1 or _local(bg[0]) != "bgColor":
         return None
     key = ((colours[0].get("rgb") or "").upper(), (bg[0].get("rgb") or "").upper())
-    return next((s for s in Severity if (FONT[s], FILL[s]) == key), None)
+    return next((s for s in STYLES if (s.font, s.fill) == key), None)
 
 
-def _dxf_id(book: _Book, severity: Severity) -> int:
+def _dxf_id(book: _Book, style: MarkStyle) -> int:
     styles = book.styles_part()
     root = book.package.xml(styles)
     dxfs = root.find(f"{{{MAIN}}}dxfs")
@@ -1111,11 +1112,11 @@ def _dxf_id(book: _Book, severity: Severity) -> int:
         dxfs = _sub(root, "dxfs", STYLESHEET_ORDER)
     items = dxfs.findall(f"{{{MAIN}}}dxf")
     for index, dxf in enumerate(items):
-        if _our_dxf_severity(dxf) is severity:
+        if _our_dxf_style(dxf) == style:
             return index
     dxf = _sub(dxfs, "dxf")
-    _sub(_sub(dxf, "font"), "color", rgb=FONT[severity])
-    _sub(_sub(_sub(dxf, "fill"), "patternFill"), "bgColor", rgb=FILL[severity])
+    _sub(_sub(dxf, "font"), "color", rgb=style.font)
+    _sub(_sub(_sub(dxf, "fill"), "patternFill"), "bgColor", rgb=style.fill)
     dxfs.set("count", str(len(items) + 1))
     book.package.touch(styles)
     return len(items)

@@ -36,9 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cells import address, parse_cell
-from ..findings import Report, Severity
+from ..findings import FIX_RULE, Report, Severity
 from ..marks import (
-    FILL,
     FONT,
     MARK_FORMULA,
     NOTE_AUTHOR,
@@ -47,13 +46,14 @@ from ..marks import (
     SUMMARY_SHEET,
     SUMMARY_WIDTHS,
     CellMark,
+    MarkStyle,
     PlacedMark,
-    cell_marks,
     describe,
     free_summary_name,
     is_summary_name,
     link_location,
     place,
+    report_marks,
     summary_rows,
     verdict,
 )
@@ -368,15 +368,15 @@ def _unions(sheet: xw.Sheet, parts: list[str]) -> Iterator[xw.Range]:
 
 
 def _add_rules(sheet: xw.Sheet, targets: list[PlacedMark]) -> None:
-    by_severity: dict[Severity, list[tuple[int, int]]] = {}
+    by_style: dict[MarkStyle, list[tuple[int, int]]] = {}
     for target in targets:
-        by_severity.setdefault(target.severity, []).append((target.row, target.col))
-    # xlwings puts each new rule first: the least severe goes in first so the worst ends up on top,
-    # priorities 1..n as in the annotated copy.
-    for severity in sorted(by_severity, key=lambda s: s.rank):
-        for union in _unions(sheet, _blocks(by_severity[severity])):
-            union.conditional_formats.add_custom("=" + MARK_FORMULA, fill_color=rgb(FILL[severity]),
-                                                 font_color=rgb(FONT[severity]))
+        by_style.setdefault(target.style, []).append((target.row, target.col))
+    # xlwings puts each new rule first: the least severe goes in first so the worst (a suspect)
+    # ends up on top, priorities 1..n as in the annotated copy.
+    for style in sorted(by_style, key=lambda s: s.rank):
+        for union in _unions(sheet, _blocks(by_style[style])):
+            union.conditional_formats.add_custom("=" + MARK_FORMULA, fill_color=rgb(style.fill),
+                                                 font_color=rgb(style.font))
 
 
 def _add_notes(sheet: xw.Sheet, targets: list[PlacedMark]) -> int:
@@ -407,7 +407,7 @@ def _add_note(cell: xw.Range, text: str) -> None:
 
 def _mark_cells(book: xw.Book, report: Report, sheets: list[tuple[str, xw.Sheet]]) -> None:
     grouped: dict[str, list[CellMark]] = {}
-    for mark in cell_marks(report.findings):
+    for mark in report_marks(report):
         grouped.setdefault(mark.sheet, []).append(mark)
     for name, sheet_marks in grouped.items():
         found = _find_sheet(sheets, name)
@@ -523,7 +523,10 @@ def message(report: Report, fullname: str = "") -> str:
     if report.error is not None:
         return f"无法校验：{report.error}"
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
-    lines = [verdict(report), f"错误 {errors} 个，警告 {warnings} 个。", describe(report)]
+    lines = [verdict(report), f"错误 {errors} 个，警告 {warnings} 个。"]
+    # what to change comes before the rest: the clerk reads the first lines of a message box
+    lines += [f.message for f in report.findings if f.rule == FIX_RULE]
+    lines.append(describe(report))
     if report.findings:
         lines.append(f"有问题的单元格已标上颜色和批注，清单见最前面的「{SUMMARY_SHEET}」工作表；报送前请点“清除标记”。")
     note = _kind_note(fullname)
