@@ -447,6 +447,13 @@ def resave_like_excel(src: Path, dst: Path) -> None:
     """Rewrite every part the way another application would: new styles, new VML, shared strings."""
     openpyxl.load_workbook(src).save(dst)
     parts = members(dst)
+    share_strings(parts)
+    write_members(dst, parts)
+
+
+def share_strings(parts: dict[str, bytes], *, counts: bool = False) -> int:
+    """Move the sheets' inline strings into a new sharedStrings.xml (with count and uniqueCount when
+    ``counts``, as Excel writes them); return how many there were."""
     strings: list[bytes] = []
 
     def share(match: re.Match[bytes]) -> bytes:
@@ -455,16 +462,16 @@ def resave_like_excel(src: Path, dst: Path) -> None:
 
     for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
         parts[name] = re.sub(rb'(<c r="[A-Z]+\d+")(?: s="\d+")? t="inlineStr"><is>(.*?)</is></c>', share, parts[name])
-    parts["xl/sharedStrings.xml"] = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                                     + b"".join(b"<si>" + s + b"</si>" for s in strings) + b"</sst>")
+    stated = b' count="%d" uniqueCount="%d"' % (len(strings), len(strings)) if counts else b""
+    parts["xl/sharedStrings.xml"] = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"%s>'
+                                     % stated + b"".join(b"<si>" + s + b"</si>" for s in strings) + b"</sst>")
     parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
         b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
         b'spreadsheetml.sharedStrings+xml"/></Types>'))
     parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
         b'<Relationship Id="rIdSst" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
         b'sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
-    write_members(dst, parts)
-
+    return len(strings)
 
 def test_marks_survive_a_resave_and_are_still_recognised(tmp_path: Path) -> None:
     """Another application re-saving the file renumbers styles, rewrites notes, shares strings."""
@@ -651,24 +658,7 @@ def shared_strings_book(path: Path) -> Path:
     """plain_book as Excel writes its text: in sharedStrings.xml, with count and uniqueCount."""
     plain_book(path)
     parts = members(path)
-    strings: list[bytes] = []
-
-    def share(match: re.Match[bytes]) -> bytes:
-        strings.append(match.group(2))
-        return match.group(1) + b' t="s"><v>' + str(len(strings) - 1).encode() + b"</v></c>"
-
-    for name in [n for n in parts if n.startswith("xl/worksheets/sheet")]:
-        parts[name] = re.sub(rb'(<c r="[A-Z]+\d+")(?: s="\d+")? t="inlineStr"><is>(.*?)</is></c>', share, parts[name])
-    assert strings
-    parts[SST] = (b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" '
-                  b'uniqueCount="%d">' % (len(strings), len(strings))
-                  + b"".join(b"<si>" + s + b"</si>" for s in strings) + b"</sst>")
-    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
-        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-        b'spreadsheetml.sharedStrings+xml"/></Types>'))
-    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
-        b'<Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-        b'sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    assert share_strings(parts, counts=True)
     write_members(path, parts)
     return path
 
