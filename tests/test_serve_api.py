@@ -32,7 +32,8 @@ with warnings.catch_warnings():  # Starlette 1.x prefers httpx2; httpx works wit
     from starlette.testclient import TestClient
 
 from xlcheck import cli
-from xlcheck.marks import FILL, FONT, SUMMARY_SHEET
+from xlcheck.findings import Severity
+from xlcheck.marks import FILL, FONT, SUMMARY_SHEET, style_of
 from xlcheck.serve.app import ServeSettings, create_app
 from xlcheck.serve.jobs import safe_name
 from xlcheck.serve.pool import PoolSettings
@@ -199,9 +200,13 @@ def test_preview_marks_as_the_copy(client: TestClient) -> None:
     assert any("三、" in c["text"] for c in cells.values())  # the header rows came along
     # the localization's answer, on the cells the page colours as suspects
     assert {ref: c["suggested"] for ref, c in cells.items() if "suggested" in c} == {"D58": 1, "J58": 1}
+    assert {ref for ref, c in cells.items() if c.get("suspect")} == {"D58", "J58"}
+    assert cells["D58"]["note"].startswith("[FIX] 最可能填错：这一格填的是 0，应为 1")
     assert not any(c.get("candidate") for c in cells.values())
     css = client.get("/marks.css").text
     assert f"#{FILL[next(iter(FILL))][2:]}" in css and f"#{FONT[next(iter(FONT))][2:]}" in css
+    suspect = style_of(Severity.ERROR, True)
+    assert f".mark-suspect {{ background: #{suspect.fill[2:]}; color: #{suspect.font[2:]}; }}" in css
 
 
 def test_an_ambiguous_table_four_slip_lists_candidates_not_an_answer(

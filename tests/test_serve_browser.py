@@ -34,7 +34,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 import xlcheck
 from xlcheck.findings import Severity
-from xlcheck.marks import FILL, FONT, SUMMARY_SHEET
+from xlcheck.marks import FILL, FONT, SUMMARY_SHEET, style_of
 
 CHROMIUM = os.environ.get("XLCHECK_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("XLCHECK_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -167,6 +167,11 @@ def test_the_sample_in_a_real_browser(server: str, browser: Any, downloads: Path
     assert d58.text == "0" and "mark-error" in d58.get_attribute("class")
     assert "suggested" in d58.get_attribute("class") and d58.get_attribute("data-suggested") == "1"
     assert "应为 1" in d58.get_attribute("title")
+    suspect = style_of(Severity.ERROR, True)  # the suspects stand out as in the annotated copy
+    for ref in ("Sheet1!D58", "Sheet1!J58"):
+        cell = browser.find_element(By.CSS_SELECTOR, f"td[data-ref='{ref}']")
+        assert _rgb(cell.value_of_css_property("background-color")) == _argb(suspect.fill)
+        assert _rgb(cell.value_of_css_property("color")) == _argb(suspect.font)
     d33 = browser.find_element(By.CSS_SELECTOR, "td[data-ref='Sheet1!D33']")  # involved, not a suspect
     assert "mark-error" in d33.get_attribute("class") and "suggested" not in d33.get_attribute("class")
     assert _rgb(d33.value_of_css_property("background-color")) == _argb(FILL[Severity.ERROR])

@@ -3,8 +3,9 @@
 The tables are found where the locator found their value cells, widened to the label columns on the
 left and the header rows above; the marks come from :mod:`xlcheck.marks` (the same cells, the same
 severities, the same notes as the annotated copy), and so do the colours (:func:`marks_css`). A cell
-of the localization's unique fix carries ``suggested`` (the value the tables call for); a cell of one
-of several equally small fixes carries ``candidate``.
+of the localization's unique fix is a suspect, as in the copy (``suspect``, its note's first line
+saying what to type), and carries ``suggested``, the value the tables call for; a cell of one of
+several equally small fixes carries ``candidate``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from ..cells import address, parse_cell
 from ..check import _is_summary
 from ..findings import Report, Severity, split_cell_ref
-from ..marks import FILL, FONT, cell_marks, place
+from ..marks import place, report_marks, style_of
 from ..plugins import Registry
 from ..reader import Formula, Sheet, Workbook, read_workbook
 
@@ -29,9 +30,11 @@ MAX_TEXT = 60
 
 
 def marks_css() -> str:
-    """One CSS class per severity, ``.mark-error`` …, in the annotated copy's fill and font colours."""
-    return "\n".join(f".mark-{s.value} {{ background: #{FILL[s][2:]}; color: #{FONT[s][2:]}; }}"
-                     for s in Severity) + "\n"
+    """One CSS class per look of :mod:`xlcheck.marks`, in the annotated copy's fill and font colours:
+    ``.mark-error`` … by severity, then ``.mark-suspect`` (last, so it wins on a cell that has both)."""
+    looks = [(s.value, style_of(s)) for s in Severity] + [("suspect", style_of(Severity.ERROR, True))]
+    return "".join(f".mark-{name} {{ background: #{look.fill[2:]}; color: #{look.font[2:]}; }}\n"
+                   for name, look in looks)
 
 
 def tables(path: str | os.PathLike[str], report: Report, registry: Registry, year: int | None) -> list[dict[str, Any]]:
@@ -45,7 +48,7 @@ def tables(path: str | os.PathLike[str], report: Report, registry: Registry, yea
     except NotAReportError:
         return []
     by_name = {s.name: s for s in sheets}
-    marks = cell_marks(report.findings)
+    marks = report_marks(report)
     # the localization's cells: the value the tables call for, and the cells one of which is wrong
     suggested: dict[tuple[str, str], object] = {}
     for suggestion in report.suggestions:
@@ -122,6 +125,8 @@ def _grid(sheet: Sheet, cells: list[tuple[int, int]], marks: list[Any], fixes: _
             if mark is not None:
                 cell["mark"] = mark.severity.value
                 cell["note"] = mark.note
+                if mark.suspect:
+                    cell["suspect"] = True
             if (r, c) in suggested:
                 cell["suggested"] = suggested[(r, c)]
             elif (r, c) in candidates:

@@ -279,10 +279,12 @@
         var classes = [];
         if (/^-?[\d.,]+$/.test(cell.text)) classes.push("num");
         if (cell.mark) { classes.push("mark-" + cell.mark); attrs.title = cell.ref + "\n" + cell.note; }
+        /* the suspect's look, as in the annotated copy; its note's first line says what to type */
+        if (cell.suspect) classes.push("mark-suspect");
         if (cell.suggested !== undefined) {
           classes.push("suggested");
           attrs["data-suggested"] = String(cell.suggested);
-          attrs.title = cell.ref + "：最可能填错，应为 " + cell.suggested + (cell.note ? "\n" + cell.note : "");
+          if (!cell.note) attrs.title = cell.ref + "：最可能填错，应为 " + cell.suggested;
         } else if (cell.candidate) {
           classes.push("candidate");
           attrs.title = cell.ref + "：可能填错的格之一" + (cell.note ? "\n" + cell.note : "");
