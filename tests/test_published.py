@@ -559,3 +559,17 @@ def test_a_page_whose_spans_would_make_a_huge_table_is_refused(tmp_path: Path) -
     page.write_text(f"<html><body><table><tr>{cells}</tr></table></body></html>", encoding="utf-8")
     report = xlcheck.check(page)
     assert report.error is not None and "spans.html" in report.error and "bound" in report.error
+
+
+def test_a_published_report_has_no_workbook_to_mark(tmp_path: Path) -> None:
+    """Asked for its annotated copy (the API, the page's button) it says so, instead of failing inside."""
+    from xlcheck.annotated_copy import annotate, annotate_in_place
+    from xlcheck.writer import WriteError
+
+    for path in (text_report(tmp_path), _exported(tmp_path, "html", "导出.xls")):
+        report = xlcheck.check(path)
+        assert report.error is None
+        for write in (annotate, annotate_in_place):
+            with pytest.raises(WriteError, match="没有可以标注的工作簿；可用 xlcheck import 转为标准工作簿"):
+                write(report)
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(path.stem)) == [path.name]

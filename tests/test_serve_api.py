@@ -495,3 +495,16 @@ def test_plain_check_does_not_import_the_web_stack() -> None:
             "print(any(m.split('.')[0] in ('starlette', 'uvicorn', 'multipart', 'anyio') for m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_annotating_a_published_report_is_refused_with_a_reason(client: TestClient) -> None:
+    """A report exported as a web page named .xls is checked, but has no workbook to mark: 422 with
+    why, not an internal error."""
+    import corpus
+    import published_forms as forms
+
+    page = forms.to_html(forms.report_blocks("2021", corpus.consistent_values("2021", seed=1), year=2022))
+    assert client.post("/api/check", files=_files(("导出.xls", page))).status_code == 200
+    response = client.post("/api/annotate", files=_files(("导出.xls", page)))
+    assert response.status_code == 422, response.text
+    assert "没有可以标注的工作簿" in response.json()["error"]

@@ -39,6 +39,23 @@ def needs_conversion(path: str | os.PathLike[str]) -> bool:
     return "xl/workbook.bin" in names or ("mimetype" in names and "content.xml" in names)
 
 
+def is_published_source(path: str | os.PathLike[str]) -> bool:
+    """A report checked from a published form (web page, Word, PDF, text; a web page named .xls
+    too): there is no workbook to mark."""
+    from .published import is_published_name
+    from .reader import is_web_page
+
+    return is_published_name(os.fspath(path)) or is_web_page(path)
+
+
+def _refuse_published(path: str | os.PathLike[str]) -> None:
+    if is_published_source(path):
+        from .writer import WriteError
+
+        raise WriteError(f"{Path(path).name} 是网页、Word、PDF 或文本形式的报告，没有可以标注的工作簿；"
+                         "可用 xlcheck import 转为标准工作簿后再校验、标注 (a published report: no workbook to mark)")
+
+
 def conversion_note(path: str | os.PathLike[str]) -> str:
     """The sentence to show beside an annotated copy's path: "" unless the copy was converted."""
     if not needs_conversion(path):
@@ -78,6 +95,7 @@ def annotate_in_place(report: Report, converted: str | os.PathLike[str] | None =
 
     from .writer import annotate as write
 
+    _refuse_published(report.path)
     if needs_conversion(report.path):
         return annotate(report, converted), Path(report.path)
     from .atomic import replacing
@@ -129,6 +147,7 @@ def annotate(report: Report, output: str | os.PathLike[str] | None = None) -> Pa
     """
     from .writer import annotate as write
 
+    _refuse_published(report.path)
     target = Path(output) if output is not None else default_output(report.path)
     if not needs_conversion(report.path):
         write(report.path, target, report)

@@ -79,14 +79,6 @@ def is_workbook_name(name: str, *, walking: bool = False) -> bool:
     return name.lower().endswith(SUPPORTED_SUFFIXES) or is_published_name(name, walking=walking)
 
 
-def is_published_source(name: str) -> bool:
-    """Checked from a published form (no workbook to annotate), a web page named .xls included."""
-    from .published import is_published_name
-    from .reader import is_web_page
-
-    return is_published_name(name) or is_web_page(name)
-
-
 def skipped_name(name: str) -> bool:
     """Names a folder walk passes over: hidden, Office/WPS lock files, xlcheck's own outputs."""
     if name.startswith((".", "~$")):
@@ -387,7 +379,7 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     mode = settings.annotate
     # copies only of files with findings in a folder run; a file marked in place only when there is
     # something to mark or earlier marks to take away (else every run would leave another backup)
-    wanted = mode != NONE and report.error is None and not is_published_source(task.source) and (
+    wanted = mode != NONE and report.error is None and not _published(task.source) and (
         mode == BESIDE or bool(report.findings) or (mode == IN_PLACE and report.marked))
     if wanted:
         try:
@@ -396,6 +388,12 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
             outcome.write_error = str(exc) or type(exc).__name__
     report.path = task.path
     return outcome
+
+
+def _published(path: str) -> bool:
+    from .annotated_copy import is_published_source
+
+    return is_published_source(path)
 
 
 def _annotate(outcome: Outcome, task: Task, settings: Settings) -> None:
