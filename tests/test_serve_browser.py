@@ -227,3 +227,35 @@ def test_several_files_and_a_bad_one(server: str, browser: Any, downloads: Path,
     column = {name: i for i, name in enumerate(rows[0])}
     assert [r[column["文件"]] for r in rows[1:3]] == ["xiaolou-2020.xlsx", "扫描件.xlsx"]
     assert [r[column["结论"]] for r in rows[1:3]] == ["未通过", "无法校验"]
+
+
+def test_an_ambiguous_slip_shows_its_candidates(server: str, browser: Any, tmp_path: Path) -> None:
+    import corpus
+
+    values = corpus.consistent_values("2021", seed=1)
+    # 行政复议 2 + 1 + 0 + 3 = 6 with 结果纠正 typed 4: the total or any part could be the wrong one
+    values.update({"t4.review.upheld": 2, "t4.review.corrected": 4, "t4.review.other": 0, "t4.review.pending": 3,
+                   "t4.review.total": 6})
+    path = tmp_path / "表四一格填错.xlsx"
+    cells = corpus.write_report(path, "2021", values, year=2022)
+    expected = xlcheck.check(path)
+    wait = WebDriverWait(browser, 30)
+    browser.get(server)
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#rules option[value='national']"))
+    browser.find_element(By.ID, "choose").send_keys(str(path))
+    panel = wait.until(ec.presence_of_element_located((By.ID, "fixes")))
+    assert panel.find_element(By.TAG_NAME, "h3").text == "可能填错的单元格"
+    line = panel.find_element(By.CLASS_NAME, "fix-line").text
+    assert line == next(f.message for f in expected.findings if f.rule == "FIX")
+    assert "中有一格填错，无法确定是哪一格" in line
+    assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions")
+    options = [r.text.split() for r in browser.find_elements(By.CSS_SELECTOR, "#candidates tr.candidate")]
+    assert options == [["改法", str(i), fix[0].cell, str(int(fix[0].current or 0)), str(int(fix[0].suggested))]
+                       for i, fix in enumerate(expected.candidates, 1)]
+    assert {fix[0].cell for fix in expected.candidates} == {cells["t4.review.corrected"], cells["t4.review.total"],
+                                                             cells["t4.review.pending"]}
+    # in the preview the candidates are outlined, and none takes the suspect's look: the tables cannot tell
+    dashed = {td.get_attribute("data-ref") for td in browser.find_elements(By.CSS_SELECTOR, "td.candidate")}
+    assert dashed == {fix[0].cell for fix in expected.candidates}
+    assert not browser.find_elements(By.CSS_SELECTOR, "td.mark-suspect")
+    assert panel.location["y"] < browser.find_element(By.ID, "findings").location["y"]
