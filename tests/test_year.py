@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import corpus
 import messy
 import openpyxl
 import pytest
@@ -133,3 +134,41 @@ def test_a_year_in_the_file_name_is_used_when_the_workbook_states_none(tmp_path:
     messy.build(path, "2021", layout="three-sheet", year=0, title=False)
     report = xlcheck.check(path)
     assert (report.year, report.findings) == (2022, [])
+
+
+# ── the unit's level (D4, T2-LVL) ───────────────────────────────────────────────────────────────────
+@pytest.mark.parametrize("layout", messy.LAYOUTS)
+def test_d4_knows_the_units_level(tmp_path: Path, layout: str) -> None:
+    values = dict(corpus.consistent_values("2021", 9))
+    values["t2.art20_8.fees.amount"] = 24252.31
+    path = tmp_path / "r.xlsx"
+    cells = messy.build(path, "2021", layout=layout, values=values)
+    (unknown,) = xlcheck.check(path).findings  # unknown level: judged as a township
+    assert (unknown.rule, unknown.cells) == ("D4", (cells["t2.art20_8.fees.amount"],))
+    assert "24252.31" in unknown.message and "未提供行政层级" in unknown.message
+    (township,) = xlcheck.check(path, level="乡镇人民政府（街道办事处）").findings
+    assert township.rule == "D4" and "乡镇" in township.message
+    assert xlcheck.check(path, level="设区的市级人民政府").findings == []
+    assert xlcheck.check(path, level="省级人民政府").findings == []
+
+
+def test_a_provincial_set_tunes_d4_by_level(tmp_path: Path) -> None:
+    from xlcheck import RuleSet, hookimpl
+    from xlcheck.plugins import load
+    from xlcheck.testing import check_with
+    from xlcheck_national import fee_magnitude_rule
+
+    class Strict:
+        @hookimpl
+        def xlcheck_rulesets(self) -> list[RuleSet]:
+            return [RuleSet("strict", "严格", (fee_magnitude_rule({"设区的市级人民政府": 1000}, replaces="D4"),),
+                            extends="national")]
+
+    values = dict(corpus.consistent_values("2021", 9))
+    values["t2.art20_8.fees.amount"] = 2425.5
+    path = tmp_path / "r.xlsx"
+    messy.build(path, "2021", values=values)
+    report = check_with(path, plugins=[Strict()], rules="strict")
+    assert report.findings == []  # unknown level: 10000 still
+    found = xlcheck.check(path, level="设区的市级人民政府", rules="strict", registry=load(extra=[Strict()]))
+    assert [f.rule for f in found.findings] == ["D4"]

@@ -287,11 +287,14 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         {'type': 'dict', 'schema': {
             'check': {'type': 'string', 'allowed': ['count', 'blank', 'text', 'magnitude'], 'required': True},
             'fields': {'type': 'list', 'schema': {'type': 'string'}},
-            'at_least': {'type': 'number'}}}
+            'at_least': {'type': 'number'},
+            'by_level': {'type': 'dict', 'valuesrules': {'type': 'number', 'nullable': True}}}}
         """
         ctx = self.root_document["ctx"]
         labels, kinds = ctx.labels, ctx.kinds
         check = _VALUE_CHECKS[constraint["check"]]
+        if constraint["check"] == "magnitude":  # how large is too large depends on the unit's level
+            constraint = {**constraint, "level": self.root_document["meta"].get("level")}
         keys = constraint.get("fields") or value.keys()
         for key in keys:
             cell = value.get(key)
@@ -589,10 +592,15 @@ def _check_text(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) ->
 
 
 def _check_magnitude(cell: CellValue, label: str, kind: str, constraint: Mapping[str, Any]) -> str:
-    at_least = constraint.get("at_least", 10000)
-    if cell.number is not None and cell.number >= at_least:
-        return f"{label}为 {cell.shown}，单位是万元，这个数看起来是按元填写的"
-    return ""
+    """``at_least`` holds for a unit of unknown level; ``by_level`` (行政层级 -> threshold, None: no
+    limit) for a unit whose level is known: a city's fees in 万元 may well pass 10000."""
+    level = constraint.get("level")
+    by_level = constraint.get("by_level", {})
+    at_least = by_level[level] if level in by_level else constraint.get("at_least", 10000)
+    if at_least is None or cell.number is None or cell.number < at_least:
+        return ""
+    scale = f"对{level}来说" if level else "按乡镇的规模判断（未提供行政层级）"
+    return f"{label}为 {cell.shown}，单位是万元，{scale}这个数过大，看起来是按元填写的"
 
 
 _VALUE_CHECKS = {"count": _check_count, "blank": _check_blank, "text": _check_text,

@@ -25,6 +25,25 @@ RULE_MAKING_LEVELS = ("国务院部门", "省级人民政府", "设区的市级�
 OTHER_LEVELS = ("县级人民政府", "乡镇人民政府（街道办事处）", "省级政府部门", "市级政府部门", "县级政府部门")
 LEVELS = RULE_MAKING_LEVELS + OTHER_LEVELS
 
+#: D4: from how many 万元 a year's fees look like they were typed in 元, by 行政层级 (a unit of unknown
+#: level is judged as a township). A province-wide or city-wide total of 24252.31 万元 is plausible.
+FEE_THRESHOLDS: dict[str, float | None] = {
+    "乡镇人民政府（街道办事处）": 10000, "县级人民政府": 100000, "县级政府部门": 100000,
+    "市级政府部门": 1000000, "设区的市级人民政府": 1000000, "自治州人民政府": 1000000,
+    "省级政府部门": 10000000, "省级人民政府": 10000000, "国务院部门": 10000000,
+}
+
+
+def fee_magnitude_rule(by_level: dict[str, float | None] | None = None, *, at_least: float = 10000,
+                       replaces: str = "") -> Rule:
+    """D4 with thresholds of one's own: a provincial set tunes them with
+    ``fee_magnitude_rule({...}, replaces="D4")`` in its rules (None: no limit for that level)."""
+    return Rule("D4", WARNING, "2021 版本年收费金额以万元为单位，按单位的行政层级判断，过大的数可能是按元填写的",
+                {"values": {"xl_values": {"check": "magnitude", "fields": ["t2.art20_8.fees.amount"],
+                                          "at_least": at_least,
+                                          "by_level": dict(FEE_THRESHOLDS if by_level is None else by_level)}}},
+                formats=("2021",), replaces=replaces)
+
 RULES = (
     Rule("S1", ERROR, "报告年度与表格格式一致：2020 年及以前用 2019 版，2021 年起用 2021 版；不混用两版的栏目",
          {"meta": {"xl_format_year": True}, "issues": {"xl_structure": "S1"}}),
@@ -36,9 +55,7 @@ RULES = (
          {"values": {"xl_values": {"check": "blank"}}}),
     Rule("D3", WARNING, "数字不以文本形式填写，不用全角数字，不带单位（如“251000元”“5件”）",
          {"values": {"xl_values": {"check": "text"}}}),
-    Rule("D4", WARNING, "2021 版本年收费金额以万元为单位，过大的数可能是按元填写的",
-         {"values": {"xl_values": {"check": "magnitude", "fields": ["t2.art20_8.fees.amount"],
-                                   "at_least": 10000}}}, formats=("2021",)),
+    fee_magnitude_rule(),
     Rule("T3-ID", ERROR, "表三每列：一（本年新收）+ 二（上年结转）= 三（七）总计 + 四（结转下年度继续办理）",
          {"values": {"xl_compare": {"left": ["t3.new.{col}", "t3.carried_over.{col}"], "op": "==",
                                     "right": ["t3.total.{col}", "t3.carry_forward.{col}"],
