@@ -108,7 +108,13 @@ def document(settings: ServeSettings) -> dict[str, Any]:
             "/api/preview": {"post": {
                 "summary": "What the page shows for one workbook: its report and tables 三 and 四 with marks",
                 "requestBody": _upload(False),
-                "responses": {"200": {"description": "{report, tables}"}, **unreadable, **refusals}}},
+                "responses": {"200": {"description": (
+                    "{report, verdict, described, labels, tables}: each table {table, title, sheet, first_row, "
+                    "rows}, a row a list of cells (null where a merged area covers it), a cell {ref, text, "
+                    "rowspan?, colspan?, mark? (error|warning|info), note?, suspect? (a cell of the unique "
+                    "smallest fix, drawn in marks.css's .mark-suspect), suggested? (the value the tables call "
+                    "for), candidate? (a cell of one of several equally small fixes)}")},
+                    **unreadable, **refusals}}},
             "/api/rules": {"get": {"summary": "The installed rule sets and their rules",
                                    "responses": {"200": {"description": "{default, rulesets}"}}}},
             "/api/plugins": {"get": {"summary": "The loaded plugins",
