@@ -113,6 +113,31 @@ def test_xy_copy_on_a_resubmitted_report(tmp_path: Path) -> None:
     assert rules_of(xlcheck.check(zeros, previous=report_at(tmp_path / "z0.xlsx", {}, 2022)), "XY-") == []
 
 
+def test_xl_same_with_a_share_counts_every_cell(tmp_path: Path) -> None:
+    """A plugin's copy rule with a share below 1: a report differing in a few cells is still told,
+    with how many are the same; one differing in more than the share allows is not."""
+    class Plugin:
+        @hookimpl
+        def xlcheck_overlays(self) -> list[Overlay]:
+            rule = Rule("EX-SAME", Severity.WARNING, "表三与上年 98% 以上相同",
+                        {"previous": {"xl_same": {"tables": ["t3"], "share": 0.98}}})
+            return [Overlay("national", rules=(rule,))]
+
+    registry = load(extra=[Plugin()])
+    last = report_at(tmp_path / "2022.xlsx", LAST, 2022)
+    n_cells = sum(1 for key in xlcheck.check(last, keep_values=True).values.values  # type: ignore[union-attr]
+                  if key.startswith("t3."))
+    # cells in the first rows of 表三, where a comparison stopping early would stop
+    changed = ["t3.carried_over.natural", "t3.carried_over.business", "t3.new.business", "t3.new.natural",
+               "t3.new.total", "t3.public.natural", "t3.public.total"]
+    near = report_at(tmp_path / "near.xlsx", dict(LAST, **{changed[0]: 9}), 2023)
+    (finding,) = [f for f in xlcheck.check(near, previous=last, registry=registry).findings if f.rule == "EX-SAME"]
+    assert f"表三的 {n_cells} 个数据" in finding.message and f"有 {n_cells - 1} 个相同" in finding.message
+    far = report_at(tmp_path / "far.xlsx", dict(LAST, **{key: 9 for key in changed}), 2023)
+    assert n_cells - len(changed) < n_cells * 0.98
+    assert "EX-SAME" not in rules_of(xlcheck.check(far, previous=last, registry=registry))
+
+
 def test_cross_year_rules_are_ordinary_rules(tmp_path: Path) -> None:
     """An overlay switches one off; a plugin adds its own with a ``previous.`` key."""
     last = report_at(tmp_path / "2022.xlsx", LAST, 2022)

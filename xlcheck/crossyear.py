@@ -16,7 +16,7 @@ from .cells import parse_cell
 from .document import field_info
 from .findings import Finding, Report, split_cell_ref
 from .plugins import Registry, default_registry
-from .rules import RuleContext, run_rule
+from .rules import CompiledRule, RuleContext, run_rule
 from .yearvalues import YearValues
 
 
@@ -28,7 +28,7 @@ def previous_document(previous: YearValues, registry: Registry) -> dict[str, Any
         "name": os.path.basename(previous.path),
         "meta": {"format": previous.format, "year": previous.year},
         "values": previous.cells(),
-        "labels": field_info(layout)[0] if layout is not None else {},
+        "labels": _field_info(layout)[0] if layout is not None else {},
     }
 
 
@@ -53,7 +53,7 @@ def compare_with(report: Report, previous: YearValues | Report | None, *, regist
     layout = _layout(registry, this.format)
     if layout is None:
         return
-    labels, kinds = field_info(layout)
+    labels, kinds = _field_info(layout)
     document: dict[str, Any] = {
         "meta": {"layout": layout, "format": this.format, "year": this.year, "level": this.level, "cells": ()},
         "values": this.cells(),
@@ -66,9 +66,39 @@ def compare_with(report: Report, previous: YearValues | Report | None, *, regist
         report.previous = previous.path
     if notes:
         document["pairing"] = notes
-    for compiled in registry.compiled(rules):
-        if compiled.rule.cross_year and compiled.rule.applies_to(this.format):
+    for compiled in _cross_year(registry.compiled(rules)):
+        if compiled.rule.applies_to(this.format) and _may_apply(compiled.rule.schema, document):
             report.findings.extend(sorted(run_rule(compiled, document), key=_place))
+
+
+#: the cross-year rules of a compiled rule set (the registry keeps its list for the process)
+_CROSS_YEAR: dict[int, tuple[list[CompiledRule], list[CompiledRule]]] = {}
+
+
+def _cross_year(compiled: list[CompiledRule]) -> list[CompiledRule]:
+    hit = _CROSS_YEAR.get(id(compiled))
+    if hit is None or hit[0] is not compiled:  # the list is kept, so its id cannot be reused
+        hit = _CROSS_YEAR[id(compiled)] = (compiled, [c for c in compiled if c.rule.cross_year])
+    return hit[1]
+
+
+def _may_apply(schema: Mapping[str, Any], document: Mapping[str, Any]) -> bool:
+    """Whether Cerberus could report anything: a rule whose fields are all absent (no last year's
+    report, nothing to say about pairing) finds nothing unless it requires one of them."""
+    return any(key in document or (isinstance(rules, Mapping) and rules.get("required"))
+               for key, rules in schema.items())
+
+
+#: labels and kinds of each layout's fields, made once per process: a batch compares every report
+#: (layouts hash by identity and never change)
+_FIELD_INFO: dict[Any, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _field_info(layout: Any) -> tuple[dict[str, str], dict[str, str]]:
+    info = _FIELD_INFO.get(layout)
+    if info is None:
+        info = _FIELD_INFO[layout] = field_info(layout)
+    return info
 
 
 def _place(finding: Finding) -> tuple[str, int, int]:

@@ -7,7 +7,7 @@ pairs reports and runs the cross-year rules without opening any workbook a secon
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from .values import CellValue
@@ -33,8 +33,36 @@ class YearValues:
         return cls(path, fmt, year, unit, code or None, level,
                    {key: (c.number, c.ref, c.unit) for key, c in cells.items()})
 
-    def cells(self) -> dict[str, CellValue]:
+    def cells(self) -> Mapping[str, CellValue]:
         """The values as the rules see them (a number, or no usable number)."""
-        return {key: CellValue(key, ref, number if number is not None else "", number,
-                               "number" if number is not None else "invalid", unit)
-                for key, (number, ref, unit) in self.values.items()}
+        return _Cells(self.values)
+
+
+class _Cells(Mapping[str, CellValue]):
+    """``YearValues.values`` as cells, each made when a rule first asks for it: the cross-year rules
+    run in the parent process over every report of a batch and read a few dozen of its few hundred
+    cells, so making them all would cost more than the rules do."""
+
+    def __init__(self, values: dict[str, tuple[float | None, str, str]]) -> None:
+        self._values = values
+        self._made: dict[str, CellValue] = {}
+
+    def __getitem__(self, key: str) -> CellValue:
+        cell = self._made.get(key)
+        if cell is None:
+            number, ref, unit = self._values[key]
+            cell = self._made[key] = CellValue(key, ref, number if number is not None else "", number,
+                                               "number" if number is not None else "invalid", unit)
+        return cell
+
+    def get(self, key: str, default: CellValue | None = None) -> CellValue | None:  # type: ignore[override]
+        return self[key] if key in self._values else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
