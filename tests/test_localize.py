@@ -270,3 +270,55 @@ def test_three_slips_are_found_by_the_solver_and_json_stays_clean(tmp_path: Path
     (report,) = json.loads(out.stdout)["reports"]  # the solver prints nothing on standard output
     got = {(s["cell"], s["current"], s["suggested"]) for s in report["suggestions"]}
     assert got == {(cells[k], slips[k], truth[k]) for k in truth}
+
+
+# ── the exhaustive search, against the solver ───────────────────────────────────────────────────
+def test_the_search_finds_what_the_solver_finds(tmp_path: Path, monkeypatch: Any) -> None:
+    """Up to four slipped cells are found by a search in plain Python; on the same reports the
+    solver alone (the search switched off) must give the same suggestions and candidates."""
+    from xlcheck import localize
+
+    rng = random.Random(7)
+    compared = 0
+    for n in range(6):
+        fmt = ("2019", "2021")[n % 2]
+        book, cells, values = _grid(fmt, 40 + n, LEVEL_SCALES[n % len(LEVEL_SCALES)], tmp_path)
+        keys = sorted(values)
+        changes: dict[str, int] = {}
+        while len(changes) < 1 + n % 3:
+            key = rng.choice(keys)
+            typed = slipped(values[key], rng)
+            if typed is not None:
+                changes[key] = typed
+        slipped_book = _with(book, cells, changes)
+        searched = check_workbook(slipped_book)
+        with monkeypatch.context() as m:
+            m.setattr(localize, "_searched_fixes", lambda problem, model: None)
+            solved = check_workbook(slipped_book)
+        assert searched.findings == solved.findings, changes
+        assert searched.suggestions == solved.suggestions and searched.candidates == solved.candidates, changes
+        compared += bool(searched.suggestions or searched.candidates)
+    assert compared == 6
+
+
+def test_a_few_slips_do_not_load_numpy_or_the_solver(tmp_path: Path) -> None:
+    values = corpus.consistent_values("2021", seed=8)
+    slips = {k: int(v) * 11 + 1 for k, v in list(values.items()) if k in ("t3.new.natural", "t3.carried_over.business",
+                                                                          "t3.public.research")}
+    assert len(slips) == 3, sorted(values)[:20]
+    path = tmp_path / "three.xlsx"
+    cells = corpus.write_report(path, "2021", {**values, **slips}, year=2022)
+    probe = ("import sys, xlcheck\n"
+             "r = xlcheck.check(sys.argv[1])\n"
+             "print(len(r.suggestions), sorted(m for m in ('highspy', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["3", "[]"], cells
+
+
+def test_elimination_tells_one_none_and_many_solutions() -> None:
+    from xlcheck.localize import _eliminate
+
+    assert _eliminate([[1.0, 1.0, 3.0], [1.0, -1.0, 1.0]], 2, 1e-9) == [2.0, 1.0]
+    assert _eliminate([[1.0, 1.0, 3.0], [1.0, 1.0, 4.0]], 2, 1e-9) is None
+    assert _eliminate([[1.0, 1.0, 3.0], [2.0, 2.0, 6.0]], 2, 1e-9) is False
+    assert _eliminate([[1.0, 2.0], [0.0, 0.0]], 1, 1e-9) == [2.0]

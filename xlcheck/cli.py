@@ -195,6 +195,9 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .threads import one_blas_thread
+
+    one_blas_thread()  # before anything loads numpy; batch workers inherit it
     _never_fail_to_print()
     _stop_like_ctrl_c()
     parser = build_parser()

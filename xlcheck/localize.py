@@ -14,8 +14,11 @@ its size and fixes every value it changes; otherwise the equally small fixes are
 candidates, ordered by the way people slip (two digits swapped, a digit dropped or doubled, a sign),
 and none of them is presented as the answer.
 
-The solver (HiGHS through highspy) is imported only here, and this module only when an equality
-has failed, so a clean check pays nothing for it.
+Fixes of up to four cells in tables whose every cell holds a number — nearly every slip — are found
+by an exhaustive search in plain Python (:func:`_searched_fixes`). The solver (HiGHS through highspy,
+with numpy) takes the rest: blank or unreadable cells, larger fixes, values a fix leaves open. It is
+imported only then, and this module only when an equality has failed, so a clean check pays nothing
+for either.
 """
 
 from __future__ import annotations
@@ -26,13 +29,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from .findings import FIX_RULE, Finding, Report, Severity, Suggestion
-from .rules import CompiledRule, _term, equalities, expand_compare, when_holds
+from .rules import CompiledRule, _expanded, equalities, when_holds
+from .threads import one_blas_thread
 from .values import CellValue, show
+
+one_blas_thread()  # the solver's path loads numpy, and this module comes first on it
 
 #: equally small fixes listed at most; a group with more is reported as "at least" that many
 MAX_CANDIDATES = 8
 #: unknowns whose value is checked by solving for its bounds, at most (the rest by linear algebra)
 MAX_BOUNDED = 24
+#: the largest fix the exhaustive search looks for, and the sets of cells it may try on the way,
+#: before it leaves the problem to the solver
+MAX_SEARCHED, SEARCH_BUDGET = 4, 20000
 _TOLERANCE = 1e-6
 #: statuses of a cell that has no number of its own: the tables may fill it in
 UNKNOWN = frozenset({"blank", "invalid", "formula_uncached"})
@@ -100,13 +109,12 @@ def _equations(compiled: Sequence[CompiledRule], document: Mapping[str, Any], fm
                 continue
             constant = float(constraint["right"]) if isinstance(constraint["right"], (int, float)) else 0.0
             numeric = isinstance(constraint["right"], (int, float))
-            for left, right in expand_compare(constraint):
+            for left, right in _expanded(item.validator, constraint):
                 terms: dict[str, float] = {}
                 sides = [0, 0]
                 complete = True
                 for side, keys, sign in ((0, left, 1.0), (1, right, -1.0)):
-                    for written in keys:
-                        key, negative, previous = _term(written)
+                    for key, negative, previous in keys:
                         coef = -sign if negative else sign
                         if previous:  # last year's report is not this one's to change
                             complete = False
@@ -257,7 +265,7 @@ def _solve_problem(problem: Problem, values: Mapping[str, CellValue], labels: Ma
                    kinds: Mapping[str, str], layout: Any, order: Mapping[str, int]) -> Outcome:
     model = _model(problem, values, kinds)
     if len(model.known) == len(model.keys):
-        small = _small_fixes(problem, model)
+        small = _searched_fixes(problem, model)
         if small is not None:
             return _outcome(problem, model, small[:MAX_CANDIDATES], len(small) > MAX_CANDIDATES, values, labels,
                             layout, order)
@@ -285,53 +293,107 @@ def _solve_problem(problem: Problem, values: Mapping[str, CellValue], labels: Ma
     return _outcome(problem, model, fixes, more, values, labels, layout, order)
 
 
-def _small_fixes(problem: Problem, model: _Model) -> list[_Fix] | None:
-    """Every fix of one or two cells, when there is one; None when the smallest fix is larger.
+def _searched_fixes(problem: Problem, model: _Model) -> list[_Fix] | None:
+    """Every smallest fix of up to :data:`MAX_SEARCHED` cells, by a search over the cells the failing
+    equations force; None when there is none that small, when a fix leaves its values open, or when
+    the search grows past its budget (the solver takes over then).
 
-    Most slips are one or two cells, and for those the search is exhaustive linear algebra over
-    every cell and pair of cells (a few milliseconds), where the solver needs a branch-and-bound
-    per fix to prove there is no other. Only for tables whose every cell has a number: unknowns
-    change the search, and the solver handles them.
+    Three slips in three rows and columns are the commonest case past two cells. The solver proves a
+    fix unique by a branch-and-bound over every cell's change flag, about half a second for table
+    三; this search needs a few hundred small least-squares solves, because a fix of the fewest cells
+    can only be built this way: an equation that still fails with none of the chosen cells in it
+    must get one of its cells; and once every failing equation has one, a further cell must share an
+    equation with a chosen one — a part of a fix sharing no equation with the rest, where every
+    equation already held, would be a smaller fix on its own.
+
+    Plain Python, not numpy: a report with a slip or three should not pay for loading numpy.
     """
-    import numpy as np
-
     index = {k: i for i, k in enumerate(model.keys)}
-    matrix = np.zeros((len(problem.equations), len(model.keys)))
-    constants = np.array([eq.constant for eq in problem.equations])
-    for r, eq in enumerate(problem.equations):
-        for k, c in eq.terms:
-            matrix[r, index[k]] += c
-    current = np.array([v or 0.0 for v in model.current])
-    residual = matrix @ current - constants  # a fix moves the cells by d with matrix @ d == -residual
-    scale = float(residual @ residual) + 1.0
-    gram, proj = matrix.T @ matrix, matrix.T @ residual
-    diag = np.diag(gram).copy()
-    found: list[_Fix] = []
-    # one cell j: d_j = -proj_j / gram_jj must leave nothing over
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(diag > 0, -proj / np.where(diag > 0, diag, 1.0), 0.0)
-    left = float(residual @ residual) + 2 * proj * step + diag * step * step
-    for j in np.flatnonzero((diag > 0) & (np.abs(left) <= 1e-9 * scale)):
-        fix = _exact(problem, model, {int(j): float(step[j])})
-        if fix is not None:
-            found.append(fix)
-    if found:
-        return found
-    # two cells i < j: the 2×2 normal equations, for every pair at once
-    gi, gj = np.meshgrid(diag, diag, indexing="ij")
-    det = gi * gj - gram * gram
-    ok = np.triu(det > 1e-9 * np.maximum(gi * gj, 1.0), 1)
-    safe = np.where(ok, det, 1.0)
-    pi, pj = np.meshgrid(proj, proj, indexing="ij")
-    di = np.where(ok, (-pi * gj + pj * gram) / safe, 0.0)
-    dj = np.where(ok, (-pj * gi + pi * gram) / safe, 0.0)
-    left2 = (float(residual @ residual) + 2 * (pi * di + pj * dj) + gi * di * di + 2 * gram * di * dj
-             + gj * dj * dj)
-    for i, j in zip(*np.nonzero(ok & (np.abs(left2) <= 1e-9 * scale)), strict=True):
-        fix = _exact(problem, model, {int(i): float(di[i, j]), int(j): float(dj[i, j])})
-        if fix is not None:
-            found.append(fix)
-    return found or None
+    rows = [[(index[k], c) for k, c in eq.terms] for eq in problem.equations]
+    rows_of: list[list[int]] = [[] for _ in model.keys]
+    for r, row in enumerate(rows):
+        for i, _ in row:
+            rows_of[i].append(r)
+    current = [v or 0.0 for v in model.current]
+    residual = [sum(c * current[i] for i, c in row) - eq.constant for row, eq in zip(rows, problem.equations,
+                                                                                         strict=True)]
+    tolerance = _TOLERANCE * max(1.0, model.big)
+    failing = [r for r, value in enumerate(residual) if abs(value) > tolerance]
+    tried = 0
+
+    def fix_of(chosen: tuple[int, ...]) -> _Fix | bool | None:
+        """The fix changing exactly ``chosen``; None if there is none; False if its values are open."""
+        column = {i: n for n, i in enumerate(chosen)}
+        system = []
+        for r in sorted({r for i in chosen for r in rows_of[i]}):
+            line = [0.0] * (len(chosen) + 1)
+            for i, c in rows[r]:
+                if i in column:
+                    line[column[i]] += c
+            line[-1] = -residual[r]
+            system.append(line)
+        moves = _eliminate(system, len(chosen), tolerance)
+        if moves is None or isinstance(moves, bool):
+            return moves
+        return _exact(problem, model, dict(zip(chosen, moves, strict=True)))
+
+    for size in range(1, MAX_SEARCHED + 1):
+        found: dict[frozenset[int], _Fix] = {}
+        seen: set[frozenset[int]] = set()
+        stack: list[tuple[int, ...]] = [()]
+        while stack:
+            chosen = stack.pop()
+            tried += 1
+            if tried > SEARCH_BUDGET:
+                return None
+            taken = set(chosen)
+            touched = {r for i in chosen for r in rows_of[i]}
+            open_rows = [r for r in failing if r not in touched]
+            if open_rows:
+                if len(chosen) == size:
+                    continue
+                branch = [i for i, _ in min((rows[r] for r in open_rows), key=len)]
+            elif len(chosen) == size:
+                fix = fix_of(chosen)
+                if fix is False:
+                    return None
+                if isinstance(fix, _Fix):
+                    found[frozenset(chosen)] = fix
+                continue
+            else:
+                branch = [i for r in touched for i, _ in rows[r] if i not in taken]
+            for i in dict.fromkeys(branch):
+                key = frozenset((*chosen, i))
+                if key not in seen:
+                    seen.add(key)
+                    stack.append(tuple(sorted(key)))
+        if found:
+            return [found[key] for key in sorted(found, key=sorted)]
+    return None
+
+
+def _eliminate(system: list[list[float]], unknowns: int, tolerance: float) -> list[float] | bool | None:
+    """Solve the augmented rows ``system`` (each ``unknowns`` coefficients, then the right side) by
+    Gauss–Jordan elimination: the one solution; None when there is none; False when there are many."""
+    pivots: list[tuple[int, int]] = []  # (row, column)
+    row = 0
+    for col in range(unknowns):
+        best = max(range(row, len(system)), key=lambda r: abs(system[r][col]), default=None)
+        if best is None or abs(system[best][col]) <= 1e-12:
+            continue
+        system[row], system[best] = system[best], system[row]
+        head = system[row]
+        for r in range(len(system)):
+            if r != row and system[r][col]:
+                factor = system[r][col] / head[col]
+                system[r] = [a - factor * b for a, b in zip(system[r], head, strict=True)]
+        pivots.append((row, col))
+        row += 1
+    if any(abs(line[-1]) > tolerance for line in system[row:]):
+        return None
+    if len(pivots) < unknowns:
+        return False
+    return [system[r][-1] / system[r][c] for r, c in pivots]
 
 
 def _exact(problem: Problem, model: _Model, moves: Mapping[int, float]) -> _Fix | None:

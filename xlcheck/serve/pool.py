@@ -34,8 +34,6 @@ START_TIMEOUT = 120.0
 #: a job message up to this size is written to the pipe from the event loop itself (the pipe's buffer
 #: takes it at once); a bigger one from a thread
 _SEND_INLINE = 128 * 1024
-#: the variables through which BLAS and OpenMP libraries are told how many threads to start
-_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class PoolError(Exception):
@@ -88,11 +86,10 @@ def _worker_main(conn: Connection, plugins: Sequence[str]) -> None:
     """A worker's life: load the plugins, say ready, then do jobs until told to stop."""
     # Ctrl-C on the server stops the parent, which stops the workers; they should not print tracebacks
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # One worker is one core's worth of checks. A BLAS library left to start a thread per core (the
-    # localizer's numpy) makes its small products cost milliseconds of spinning on a busy machine:
-    # 8-16 ms of a 35 ms check measured here. Set before anything loads numpy; an explicit setting wins.
-    for name in _BLAS_THREADS:
-        os.environ.setdefault(name, "1")
+    # One worker is one core's worth of checks: 8-16 ms of a 35 ms check went to BLAS threads' spinning
+    from ..threads import one_blas_thread
+
+    one_blas_thread()
     from ..plugins import load_options
     from .jobs import JOBS, UploadError
 
