@@ -24,9 +24,6 @@ from .plugins import Registry
 SHEET = "汇总说明"
 HEADER = ("序号", "单位名称", "文件", "年度", "是否计入", "原因")
 INCLUDED, EXCLUDED = "计入", "未计入"
-#: the unit each amount column is summed in, and how many 元 it is
-AMOUNT_UNITS = {"2021": ("万元", 10000.0), "2019": ("元", 1.0)}
-_TO_YUAN = {"元": 1.0, "万元": 10000.0}
 
 
 class AggregateError(Exception):
@@ -87,16 +84,13 @@ def select(reports: Sequence[Report], year: int, fmt: str) -> tuple[list[Report]
 
 
 def sums(included: Sequence[Report], layout: Any) -> dict[str, float]:
-    unit, per_yuan = AMOUNT_UNITS.get(layout.format, ("", 1.0))
+    # the reader has read every amount in its column's unit (Column.unit): "5000元" in 万元 is 0.5
     out = {key: 0.0 for key in layout.fields}
     for report in included:
         assert report.values is not None
-        for key, (number, _ref, typed) in report.values.values.items():
-            if key not in out or number is None:
-                continue
-            if layout.fields[key].kind == "amount" and typed in _TO_YUAN and typed != unit:
-                number = number * _TO_YUAN[typed] / per_yuan
-            out[key] += number
+        for key, (number, _ref, _typed) in report.values.values.items():
+            if key in out and number is not None:
+                out[key] += number
     return {k: round(v, 6) for k, v in out.items()}
 
 
@@ -144,7 +138,6 @@ def _write(path: Path, result: Aggregate, layout: Any) -> None:
 
     cells = build_cells(path, layout)
     wb = load_workbook(path)
-    unit, _ = AMOUNT_UNITS.get(layout.format, ("", 1.0))
     n = len(result.included)
 
     def put(ref: str, value: Any) -> Any:
@@ -157,6 +150,7 @@ def _write(path: Path, result: Aggregate, layout: Any) -> None:
     for key, total in result.sums.items():
         cell = put(cells[key], int(total) if float(total).is_integer() else total)
         if layout.fields[key].kind == "amount":
+            unit = layout.fields[key].column.unit
             note = f"单位：{unit}。{n} 份报告之和；填写时带有“元”或“万元”的数已换算为{unit}。"
             cell.comment = Comment(note, "xlcheck")
     ws = wb.create_sheet(SHEET)

@@ -30,7 +30,7 @@ T2_2019 = Table("t2", _T2_TITLE, "二", (
            (Row("penalty", "行政处罚"), Row("enforcement", "行政强制"))),
     _block("art20_8", "第二十条第（八）项", _PREV_CHANGE, (Row("fees", "行政事业性收费"),)),
     _block("art20_9", "第二十条第（九）项",
-           (Column("projects", "采购项目数量"), Column("amount", "采购总金额", kind="amount")),
+           (Column("projects", "采购项目数量"), Column("amount", "采购总金额", kind="amount", unit="元")),
            (Row("procurement", "政府集中采购"),)),
 ))
 
@@ -42,7 +42,8 @@ T2_2021 = Table("t2", _T2_TITLE, "二", (
     _block("art20_5", "第二十条第（五）项", _DECISIONS_2021, (Row("licensing", "行政许可"),), merged=True),
     _block("art20_6", "第二十条第（六）项", _DECISIONS_2021,
            (Row("penalty", "行政处罚"), Row("enforcement", "行政强制")), merged=True),
-    _block("art20_8", "第二十条第（八）项", (Column("amount", "本年收费金额（单位：万元）", kind="amount"),),
+    _block("art20_8", "第二十条第（八）项",
+           (Column("amount", "本年收费金额（单位：万元）", kind="amount", unit="万元"),),
            (Row("fees", "行政事业性收费"),), merged=True),
 ))
 

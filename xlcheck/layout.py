@@ -25,6 +25,9 @@ class Column:
     #: header merged above the groups ("行政诉讼")
     supergroup: str = ""
     kind: ValueKind | None = None
+    #: the unit amounts are read in: printed in the label ("（单位：万元）"), or assumed where the format
+    #: prints none (2019 采购总金额: 元); an amount typed in the other unit is converted to it
+    unit: str = ""
 
 
 @dataclass(frozen=True)

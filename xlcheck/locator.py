@@ -10,6 +10,7 @@ neighbours and its likeness to the official label, and reported as non-standard.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from collections.abc import Iterable, Sequence, Set
@@ -20,7 +21,7 @@ from .labels import match_by_place, normalize
 from .layout import Block, Column, Layout, Table
 from .reader import Sheet, Workbook, cell_ref
 from .rules import LabeledField
-from .values import CellValue, parse
+from .values import CellValue, parse, show
 
 #: documented drift of official labels, normalised; anything else that differs is "non-standard"
 ALIASES = {
@@ -161,14 +162,15 @@ def _right_of(sheet: Sheet, r: int, c: int) -> tuple[int, object]:
 
 def _as_text(value: object) -> str:
     """A cover value as text: codes typed as numbers (440103) must not read as "440103.0"."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return show(value)
     return "" if value is None else str(value).strip()
 
 
 def _put(located: Located, index: _Index, key: str, s: int, r: int, c: int) -> None:
     sheet = index.sheets[s]
-    located.values[key] = parse(key, cell_ref(sheet.name, r, c), sheet.value(r, c))
+    fld = located.layout.fields.get(key)
+    located.values[key] = parse(key, cell_ref(sheet.name, r, c), sheet.value(r, c), fld.column.unit if fld else "")
 
 
 def _put_row(located: Located, sheet: Sheet, r: int, keys: Sequence[tuple[str, int]]) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -588,13 +589,26 @@ def _check_blank(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) -
 
 
 def _check_text(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) -> str:
-    if cell.status == "unit":
-        return f"{label}“{cell.raw}”带有单位“{cell.unit}”，请只填写数字 {show(cell.number or 0)}"
-    if cell.status == "text":
-        return f"{label}“{cell.raw}”是以文本形式填写的数字，请改为数字格式"
+    if cell.status in ("unit", "text"):
+        what = "，".join((f"带有单位“{cell.unit}”" if cell.unit else "是以文本形式填写的数字", *cell.quirks))
+        return f"{label}“{cell.raw}”{what}，请改为数字格式，只填写数字 {cell.advice}{_unit_note(cell, label)}"
     if cell.status == "formula":
         return (f"{label}是公式“{cell.formula}”，文件里没有保存计算结果（多为程序生成的文件），按公式算得 "
                 f"{show(cell.number or 0)}；请在 Excel 或 WPS 中打开、保存，让文件带上计算结果")
+    return ""
+
+
+def _unit_note(cell: CellValue, label: str) -> str:
+    """How the advice's number relates to the typed unit: converted, or in the unit assumed for a
+    column whose header prints none (2019 采购总金额)."""
+    if cell.unit not in ("元", "万元") or not cell.column_unit:
+        return ""
+    if f"单位：{cell.column_unit}" not in label:
+        assumed = f"（表头未注明单位，按{cell.column_unit}计"
+        return assumed + (f"：{cell.typed}{cell.unit}即 {cell.advice}{cell.column_unit}）"
+                          if cell.unit != cell.column_unit else "）")
+    if cell.unit != cell.column_unit:
+        return f"（本栏单位是{cell.column_unit}，{cell.typed}{cell.unit}即 {cell.advice}{cell.column_unit}）"
     return ""
 
 
@@ -829,12 +843,19 @@ def _finding(rule: Rule, error: Any, document: Mapping[str, Any]) -> Finding:
     path = ".".join(str(p) for p in error.document_path)
     names, refs = document["ctx"].field_names, document["ctx"].field_refs
     template = rule.message or CERBERUS_MESSAGES.get(error.code, "{field}不符合要求（{value}）")
-    message = template.format(field=names.get(path, path), value="" if error.value is None else error.value,
+    message = template.format(field=names.get(path, path), value="" if error.value is None else _shown(error.value),
                               constraint=_shown_constraint(error.constraint))
     return Finding(rule.id, rule.severity, message, (refs[path],) if path in refs else ())
 
 
 def _shown_constraint(constraint: Any) -> str:
     if isinstance(constraint, (list, tuple)):
-        return "、".join(str(c) for c in constraint)
-    return str(constraint)
+        return "、".join(_shown(c) for c in constraint)
+    return _shown(constraint)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: numbers as typed (3, not 3.0; never 1e+16)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return show(value)
+    return str(value)

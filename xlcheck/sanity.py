@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from .rules import EffectiveRule, Overlay, Rule, RuleSet, describe, resolve
 from .validation import WARNING, Problem, custom_constraints
+from .values import show
 
 if TYPE_CHECKING:
     from .layout import Layout
@@ -208,7 +209,7 @@ def _label(layout: Layout, key: str) -> str:
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    return show(value)
 
 
 class _LP:

@@ -14,6 +14,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 from .reader import Formula
@@ -24,6 +25,14 @@ Status = Literal["number", "blank", "placeholder", "text", "unit", "invalid", "f
 PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "－", "无", "空", "暂无", "N/A", "n/a", "NA", "\\"})
 _UNITS = ("万元", "元", "件", "个", "项", "条", "次", "宗", "份", "人", "家")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+#: what people type for a minus sign besides "-" (NFKC folds the full-width "－" and "﹣", not these)
+_MINUSES = ("\u2212", "\u2013", "\u2012")
+#: a number followed by a note in brackets: "22（其中修订16件）", "55(含自然失效29件)"
+_NOTE = re.compile(r"([^()\[\]【】]*?\d[^()\[\]【】]*?)\s*[(\[【]([^()\[\]【】]+)[)\]】]")
+#: a sign written as a word, in 本年增/减 ("减4", "增加3")
+_SIGN_WORD = re.compile(r"增加|减少|增|减|负")
+#: 元 per unit, for converting an amount typed in the other unit to the column's
+_SCALE = {"元": Decimal(1), "万元": Decimal(10000)}
 
 
 @dataclass(frozen=True)
@@ -41,18 +50,28 @@ class CellValue:
     formula: str = ""
     #: why a formula could not be computed (status ``formula_uncached``), else ""
     reason: str = ""
+    #: a number typed as text: its digits as typed, in ASCII, without separators or unit ("73802895.90")
+    typed: str = ""
+    #: what to type instead, in the column's unit ("426796元" in a 万元 column: "42.6796")
+    advice: str = ""
+    #: what in the typed text has to be retyped, as a message says it ("用了全角数字“１２”", "带有千位分隔符")
+    quirks: tuple[str, ...] = ()
+    #: the column's own unit, when it has one ("万元"; "元" where the format prints none)
+    column_unit: str = ""
 
     @property
     def shown(self) -> str:
         """The typed value as a message quotes it (a computed formula: its result)."""
         if self.formula and self.number is not None:
             return show(self.number)
-        if isinstance(self.raw, float) and self.raw.is_integer():
-            return str(int(self.raw))
+        if isinstance(self.raw, float):
+            return show(self.raw)
         return str(self.raw)
 
 
-def parse(key: str, ref: str, raw: Any) -> CellValue:
+def parse(key: str, ref: str, raw: Any, unit: str = "") -> CellValue:
+    """Read one value cell; ``unit`` is the column's own unit ("万元", "元"), to which an amount typed
+    with the other currency unit is converted."""
     if type(raw) is float and math.isfinite(raw):  # what calamine gives for nearly every value cell
         return CellValue(key, ref, raw, raw, "number")
     if raw is None or raw == "":
@@ -70,19 +89,81 @@ def parse(key: str, ref: str, raw: Any) -> CellValue:
         return CellValue(key, ref, raw, number, "number")
     if not isinstance(raw, str):  # dates, times
         return CellValue(key, ref, raw, None, "invalid")
+    return _parse_text(key, ref, raw, unit)
+
+
+def _parse_text(key: str, ref: str, raw: str, column_unit: str) -> CellValue:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         return CellValue(key, ref, raw, 0.0, "blank")
     if text in PLACEHOLDERS:
         return CellValue(key, ref, raw, 0.0, "placeholder")
+    quirks = _odd_characters(raw)
+    for minus in _MINUSES:
+        text = text.replace(minus, "-")
+    note = ""
+    if (bracket := _NOTE.fullmatch(text)) is not None:  # "22（其中修订16件）": the note is not the value
+        text, note = bracket.group(1).strip(), bracket.group(2)
+        quirks.append(f"在数字后写了说明“{_note_as_typed(raw, note)}”")
+    if re.search(r"\d\s+\d", text):
+        quirks.append("数字中间有空格")
+    if re.search(r"\d[,，]\d", raw) or re.search(r"\d[,，]\d", text):
+        quirks.append("带有千位分隔符")
     compact = re.sub(r"[\s,，]", "", text)
+    sign = ""
+    if (word := _SIGN_WORD.match(compact)) is not None and word.group(0) != compact:
+        sign = "-" if word.group(0) in ("减", "减少", "负") else ""
+        said = f"“{word.group(0)}”字" if len(word.group(0)) == 1 else f"“{word.group(0)}”"
+        quirks.append(f"用{said}表示{'负数' if sign else '正数'}")
+        compact = compact[word.end():]
+        if compact[:1] in "+-":
+            return CellValue(key, ref, raw, None, "invalid")
     unit = next((u for u in _UNITS if compact.endswith(u)), "")
     digits = compact[: len(compact) - len(unit)]
-    if _NUMBER.fullmatch(digits):
-        return CellValue(key, ref, raw, float(digits), "unit" if unit else "text", unit)
-    return CellValue(key, ref, raw, None, "invalid")
+    if not _NUMBER.fullmatch(digits):
+        return CellValue(key, ref, raw, None, "invalid")
+    typed = sign + digits if sign else digits
+    number, advice = float(typed), typed.removeprefix("+")
+    if unit in _SCALE and column_unit in _SCALE and unit != column_unit:
+        exact = Decimal(typed) * _SCALE[unit] / _SCALE[column_unit]
+        number, advice = float(exact), _plain(exact)
+    return CellValue(key, ref, raw, number, "unit" if unit else "text", unit, typed=typed, advice=advice,
+                     quirks=tuple(quirks), column_unit=column_unit)
+
+
+def _odd_characters(raw: str) -> list[str]:
+    """The characters of a typed number a clerk has to retype, named as the message names them."""
+    out: list[str] = []
+    wide = "".join(dict.fromkeys(ch for ch in raw if "０" <= ch <= "９" or ch == "．"))
+    if wide:
+        out.append(f"用了全角数字“{wide}”")
+    for ch in dict.fromkeys(raw):
+        if ch in "＋－﹢﹣":
+            out.append(f"用了全角符号“{ch}”")
+        elif ch in _MINUSES:
+            out.append(f"用了“{ch}”（U+{ord(ch):04X}）而不是键盘上的减号“-”")
+    return out
+
+
+def _note_as_typed(raw: str, note: str) -> str:
+    """The note as the cell has it (full-width brackets stay full-width)."""
+    stripped = raw.strip()
+    for opening in "（([【":
+        at = stripped.find(opening)
+        if at >= 0:
+            return stripped[at:]
+    return f"({note})"
+
+
+def _plain(number: Decimal) -> str:
+    """A decimal in positional notation without trailing zeros: 426800, 42.6796."""
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def show(number: float) -> str:
-    """A number as a message shows it: 3 rather than 3.0."""
-    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+    """A number as a message shows it: 3 rather than 3.0, and as Excel shows it — 15 significant
+    digits, never in scientific notation (73802895.9, not 7.38029e+07)."""
+    if float(number).is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return _plain(Decimal(f"{number:.15g}"))
