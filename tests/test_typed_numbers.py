@@ -162,3 +162,31 @@ def test_a_note_row_under_table_four_is_not_a_value(tmp_path: Path, fmt: str, la
         wb[sheet].cell(row + 1, first).value = "注：行政复议、行政诉讼数量含上年度结转数量。"
     messy.edit(path, note)
     assert xlcheck.check(path, year=messy.YEAR[fmt]).findings == []
+
+
+@pytest.mark.parametrize("form", ["html", "text"])
+@pytest.mark.parametrize(("fmt", "key", "typed", "said"), [
+    ("2019", "t2.art20_5.licensing.change", "减4", ("用“减”字表示负数", "只填写数字 -4")),
+    ("2019", "t2.art20_5.licensing.change", "\u22121", ("U+2212", "只填写数字 -1")),
+    ("2019", "t2.art20_9.procurement.amount", "426,796.50元", ("只填写数字 426796.50（表头未注明单位，按元计）",)),
+    ("2021", "t2.art20_1.normative.made", "22（其中修订16件）", ("说明“（其中修订16件）”", "只填写数字 22")),
+    ("2021", "t2.art20_8.fees.amount", "426796元", ("只填写数字 42.6796（本栏单位是万元",)),
+    ("2021", "t2.art20_1.normative.repealed", "５", ("全角数字“５”", "只填写数字 5")),
+])
+def test_a_published_table_reads_values_as_a_person_does(tmp_path: Path, form: str, fmt: str, key: str, typed: str,
+                                                         said: tuple[str, ...]) -> None:
+    from dataclasses import replace
+
+    import published_forms as forms
+
+    mark = 987654321
+    values: dict[str, float] = dict(corpus.consistent_values(fmt, 5))
+    values.update({key: mark, "t2.art20_5.licensing.prev_items": 10} if fmt == "2019" else {key: mark})
+    items = forms.report_blocks(fmt, values, year=messy.YEAR[fmt])
+    items = [(kind, [[replace(c, text=typed) if c.text == str(mark) else c for c in row] for row in x]
+              if kind == "table" else x) for kind, x in items]
+    path = tmp_path / ("r.html" if form == "html" else "r.txt")
+    path.write_bytes(forms.to_html(items) if form == "html" else forms.to_text(items))
+    d3 = only(xlcheck.check(path), "D3")
+    assert d3.where is not None and d3.where.startswith("表二 第 ") and f"“{typed}”" in d3.where
+    assert all(words in d3.message for words in said), d3.message

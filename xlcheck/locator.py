@@ -543,9 +543,25 @@ def _locate_t4(index: _Index, table: Table, located: Located) -> bool:
         if _has_values(sheet, candidate, value_cols) and not _is_note_row(sheet, candidate, value_cols):
             value_row = candidate
             break
+    if _is_section_row(sheet, value_row, value_cols):
+        # the next section straight under the headers: the value row was published empty, and a web
+        # page drops an empty row; its values are blank, named by their column headers
+        for key, (rr, cc) in subs.items():
+            located.values[f"t4.{key}"] = parse(f"t4.{key}", cell_ref(sheet.name, rr, cc), "")
+        return True
     for key, (_, cc) in subs.items():
         _put(located, index, f"t4.{key}", s, value_row, cc)
     return True
+
+
+def _is_section_row(sheet: Sheet, r: int, cols: Iterable[int]) -> bool:
+    """The heading of a report section ("五、存在的主要问题及改进情况"), not a row of values."""
+    for c in cols:
+        if isinstance(v := sheet.value(r, c), str):
+            norm = normalize(v)
+            if norm[:1] in "一二三四五六" and norm[1:2] in "、." and norm.endswith(_SECTION_ENDS):
+                return True
+    return False
 
 
 def _t4_columns_by_place(sheet: Sheet, table: Table, columns: Sequence[Column], where: tuple[int, tuple[int, int]],
@@ -561,6 +577,11 @@ def _t4_columns_by_place(sheet: Sheet, table: Table, columns: Sequence[Column], 
         if i >= 0:
             subs[columns[i].key] = (r, c)
             _nonstandard(located, sheet, r, c, f"表{table.number}“{columns[i].group}”的列标题", columns[i].label)
+
+
+#: how the report's six section headings end
+_SECTION_ENDS = ("总体情况", "主动公开政府信息情况", "收到和处理政府信息公开申请情况", "行政复议、行政诉讼情况",
+                 "存在的主要问题及改进情况", "其他需要报告的事项")
 
 
 def _is_note_row(sheet: Sheet, r: int, cols: Iterable[int]) -> bool:

@@ -31,8 +31,7 @@ from typing import Any
 import cerberus
 from cerberus import errors as cerberus_errors
 
-from .cells import address, parse_cell
-from .findings import Finding, Severity, split_cell_ref
+from .findings import Finding, Severity
 from .values import CellValue, show
 
 #: Chinese wording of Cerberus' own errors, for fields checked with standard rules.
@@ -324,8 +323,9 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         for table, cells in by_table.items():
             if len(cells) > 1 and all(c.status in ("blank", "placeholder") for c in cells):
                 number = layout.table(table).number if layout is not None else table
-                self._hit(fld, f"表{number}的 {len(cells)} 个数据单元格都没有填写数字（{_span(cells)}），"
-                               "整张表是空的；没有数据请逐格填 0", (cells[0].ref,))
+                # no range in the message: on a published report the cells are named by where they stand
+                self._hit(fld, f"表{number}的 {len(cells)} 个数据单元格都没有填写数字，整张表是空的；"
+                               "没有数据请逐格填 0", (cells[0].ref,))
             else:
                 rest.extend(c.key for c in cells)
         return rest
@@ -617,20 +617,6 @@ def _check_text(cell: CellValue, label: str, kind: str, _: Mapping[str, Any]) ->
         return (f"{label}是公式“{cell.formula}”，文件里没有保存计算结果（多为程序生成的文件），按公式算得 "
                 f"{show(cell.number or 0)}；请在 Excel 或 WPS 中打开、保存，让文件带上计算结果")
     return ""
-
-
-def _span(cells: Sequence[CellValue]) -> str:
-    """The range the cells cover, per sheet: "依申请!G10:M34"."""
-    by_sheet: dict[str, list[tuple[int, int]]] = {}
-    for cell in cells:
-        sheet, ref = split_cell_ref(cell.ref)
-        if (at := parse_cell(ref)) is not None:
-            by_sheet.setdefault(sheet, []).append(at)
-    parts = []
-    for sheet, places in by_sheet.items():
-        rows, cols = [r for r, _ in places], [c for _, c in places]
-        parts.append(f"{sheet}!{address(min(rows), min(cols))}:{address(max(rows), max(cols))}")
-    return "、".join(parts)
 
 
 def _unit_note(cell: CellValue, label: str) -> str:

@@ -54,13 +54,14 @@ class PublishedBook(Workbook):
         the paragraph otherwise."""
         from ..cells import parse_cell
         from ..findings import split_cell_ref
+        from ..values import show
         from .narrative import short
 
         _sheet, cell = split_cell_ref(ref)
         one_based = parse_cell(cell) or (1, 1)
         pos = (one_based[0] - 1, one_based[1] - 1)
         value = self.sheets[0].value(*pos) if self.sheets else ""
-        shown = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        shown = show(value) if isinstance(value, float) else str(value)
         place = self.places.get(pos)
         if place is None:
             return f"正文“{short(shown)}”"

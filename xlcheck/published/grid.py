@@ -148,8 +148,8 @@ def lay_out(blocks: Sequence[Block]) -> Laid:
             row: list[object] = []
             for c, text in enumerate(cells[:MAX_COLS]):
                 row.append(_value(text))
-                if text:
-                    places[(top + r, c)] = Place(name, counters[name], c + 1)
+                # an empty cell has its place too: a blank value is named where it was published
+                places[(top + r, c)] = Place(name, counters[name], c + 1)
             rows.append(row)
     return Laid(rows, places, paragraphs)
 
