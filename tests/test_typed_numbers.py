@@ -60,6 +60,8 @@ def test_large_and_long_numbers_are_never_rounded_or_in_scientific_notation(
     finding = only(report, "D4" if fmt == "2021" else "D1")
     assert finding.cells == (cells[AMOUNT[fmt]],)
     assert str(amount) in finding.message and "e+" not in finding.message
+    if fmt == "2021":  # D4 converts too: what to type if the amount was in 元
+        assert "如果是 24252.311082 元，请填 2.4252311082" in finding.message, finding.message
     # a count far too large: the sums it breaks and the fix quote it in full
     report, cells = check(tmp_path, fmt, layout, {}, {"t3.new.natural": 1e16})
     messages = [f.message for f in report.findings]
@@ -77,7 +79,12 @@ def test_an_amount_in_the_other_unit_is_advised_in_the_columns_unit(tmp_path: Pa
     else:
         cases = [("42.68万元", "426800", "表头未注明单位，按元计"), ("426796元", "426796", "表头未注明单位，按元计"),
                  ("0.5万元", "5000", "表头未注明单位，按元计")]
+    cases.append(("−", "", None))  # a look-alike dash alone is "none", as "-" is (D2, not D1)
     for typed, advised, note in cases:
+        if not advised:
+            report, cells = check(tmp_path, fmt, layout, {key: typed})
+            assert [(f.rule, f.cells) for f in report.findings] == [("D2", (cells[key],))]
+            continue
         report, cells = check(tmp_path, fmt, layout, {key: typed})
         # read in the column's unit: a 元 amount in a 万元 column is not also a D4 "looks like 元"
         d3 = only(report, "D3")

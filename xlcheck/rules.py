@@ -32,7 +32,7 @@ import cerberus
 from cerberus import errors as cerberus_errors
 
 from .findings import Finding, Severity
-from .values import CellValue, show
+from .values import CellValue, convert, show
 
 #: Chinese wording of Cerberus' own errors, for fields checked with standard rules.
 CERBERUS_MESSAGES = {
@@ -642,7 +642,9 @@ def _check_magnitude(cell: CellValue, label: str, kind: str, constraint: Mapping
     if at_least is None or cell.number is None or cell.number < at_least:
         return ""
     scale = f"对{level}来说" if level else "按乡镇的规模判断（未提供行政层级）"
-    return f"{label}为 {cell.shown}，单位是万元，{scale}这个数过大，看起来是按元填写的"
+    typed = cell.typed or show(cell.number)
+    return (f"{label}为 {cell.shown}，单位是万元，{scale}这个数过大，看起来是按元填写的；"
+            f"如果是 {typed} 元，请填 {convert(typed, '元', '万元')}")
 
 
 _VALUE_CHECKS = {"count": _check_count, "blank": _check_blank, "text": _check_text,

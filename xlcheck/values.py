@@ -96,11 +96,11 @@ def _parse_text(key: str, ref: str, raw: str, column_unit: str) -> CellValue:
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         return CellValue(key, ref, raw, 0.0, "blank")
-    if text in PLACEHOLDERS:
-        return CellValue(key, ref, raw, 0.0, "placeholder")
     quirks = _odd_characters(raw)
     for minus in _MINUSES:
         text = text.replace(minus, "-")
+    if text in PLACEHOLDERS:  # "−" alone is a dash for "none", as "-" is
+        return CellValue(key, ref, raw, 0.0, "placeholder")
     note = ""
     if (bracket := _NOTE.fullmatch(text)) is not None:  # "22（其中修订16件）": the note is not the value
         text, note = bracket.group(1).strip(), bracket.group(2)
@@ -125,10 +125,16 @@ def _parse_text(key: str, ref: str, raw: str, column_unit: str) -> CellValue:
     typed = sign + digits if sign else digits
     number, advice = float(typed), typed.removeprefix("+")
     if unit in _SCALE and column_unit in _SCALE and unit != column_unit:
-        exact = Decimal(typed) * _SCALE[unit] / _SCALE[column_unit]
-        number, advice = float(exact), _plain(exact)
+        advice = convert(typed, unit, column_unit)
+        number = float(advice)
     return CellValue(key, ref, raw, number, "unit" if unit else "text", unit, typed=typed, advice=advice,
                      quirks=tuple(quirks), column_unit=column_unit)
+
+
+def convert(number: str, unit: str, to: str) -> str:
+    """An amount written ``number`` in ``unit`` ("元", "万元") as the exact number in ``to``:
+    ("426796", "元", "万元") -> "42.6796"."""
+    return _plain(Decimal(number) * _SCALE[unit] / _SCALE[to])
 
 
 def _odd_characters(raw: str) -> list[str]:
