@@ -61,7 +61,9 @@ class UsageError(Exception):
     """A command line that parses but cannot be carried out (unknown rule set or output format)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``command`` (the command word already known to be given) leaves out the
+    doors' commands when it is another one, so that their modules are not imported for a check."""
     parser = _Parser(prog="xlcheck", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="校验政府信息公开工作年度报告的 Excel 表格，并把每个问题标注在单元格上。\n"
                                  "Check government information disclosure annual report workbooks.",
@@ -137,13 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     _import_parser(sub, plugin_opts)
 
-    from .excel.commands import register as register_excel
+    if command is None or command in _DOORS:
+        from .excel.commands import register as register_excel
 
-    register_excel(sub)
+        register_excel(sub)
 
-    from .serve.command import register as register_serve
+        from .serve.command import register as register_serve
 
-    register_serve(sub)
+        register_serve(sub)
 
     clean = sub.add_parser("clean", help="清除标注 (remove xlcheck's marks)",
                            description="写出去掉 xlcheck 标注（填充、批注、校验结果表）的副本。")
@@ -200,8 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     one_blas_thread()  # before anything loads numpy; batch workers inherit it
     _never_fail_to_print()
     _stop_like_ctrl_c()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    known = words[0] if words and words[0] in _COMMANDS else None
+    parser = build_parser(known)
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -274,7 +279,8 @@ def _positive(text: str) -> int:
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from . import batch
+    from . import inputs
+    from . import tasks as one
 
     if args.output and len(args.files) > 1:
         parser.error("--output 只能用于一个文件 (--output takes one file)")
@@ -289,8 +295,8 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         raise UsageError(f"没有输出格式 {args.format}；可用：{'、'.join(registry.output_formats)} (unknown format)")
     registry.compiled(args.rules)
     try:
-        found = batch.expand(args.files, exclude=args.out_dir)
-    except batch.InputError as exc:
+        found = inputs.expand(args.files, exclude=args.out_dir)
+    except inputs.InputError as exc:
         raise UsageError(str(exc)) from None
     for empty in found.empty:
         print(f"xlcheck: {empty}：没有找到工作簿 (no workbooks found)", file=sys.stderr)
@@ -304,25 +310,29 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--output 指向了要校验的原文件；要直接标注原文件请用 --in-place，它会先保存备份 "
                      "(--output names the input itself: use --in-place, which keeps a backup)")
     if args.no_annotate:
-        mode = batch.NONE
+        mode = one.NONE
     elif args.in_place:
-        mode = batch.IN_PLACE
+        mode = one.IN_PLACE
     elif args.out_dir:
-        mode = batch.OUT_DIR
+        mode = one.OUT_DIR
     elif found.collected:
-        mode = batch.NONE
+        mode = one.NONE
         print("xlcheck: 批量校验未指定 --out-dir，不写标注副本 (no --out-dir: no annotated copies)", file=sys.stderr)
     else:
-        mode = batch.BESIDE
-    settings = batch.Settings(rules=args.rules, year=args.year, plugins=tuple(args.plugin), annotate=mode,
-                              output=args.output)
+        mode = one.BESIDE
+    settings = one.Settings(rules=args.rules, year=args.year, plugins=tuple(args.plugin), annotate=mode,
+                            output=args.output)
     dask = args.executor == "dask"
-    tasks = batch.plan(found.files, settings, args.out_dir, absolute=dask)
+    tasks = one.plan(found.files, settings, args.out_dir, absolute=dask)
     review = None
     if args.previous or args.roster or args.aggregate or len(tasks) > 1:
         review = _review(args, tasks, settings, registry)
         result = review.result
+    elif len(tasks) == 1 and not dask:  # one file: none of the machinery of many is imported
+        result = one.run_here(tasks, settings, registry=registry)
     else:
+        from . import batch
+
         bar = _Progress(len(tasks))
         try:
             result = batch.run(tasks, settings, registry=registry, jobs=args.jobs,
@@ -623,6 +633,8 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return run(args, parser)
 
 
+#: commands whose parsers live in their door's own module
+_DOORS = ("excel", "serve")
 _COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "fields": _fields, "template": _template,
              "clean": _clean, "excel": _excel, "serve": _serve, "import": _import}
 

@@ -1,0 +1,58 @@
+"""What a single check imports: every Excel click and every per-file script call starts a new process,
+and each module a check does not need is start-up time the clerk waits for (#15)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "xiaolou-2020.xlsx"
+
+# runs the command as the console script does, then lists every module the process holds
+_RUNNER = """
+import json, sys
+from xlcheck.cli import main
+code = main(sys.argv[1:])
+sys.stdout.flush()
+print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+#: modules a plain one-file check never needs: many files, writing, the reviewer's summary, the
+#: solver, the doors (web, Excel, published reports) and the libraries behind them
+NOT_FOR_ONE_CHECK = (
+    "xlcheck.batch", "xlcheck.writer", "xlcheck.summary", "xlcheck.annotated_copy", "xlcheck.review",
+    "xlcheck.published", "xlcheck.serve", "xlcheck.excel", "lxml", "openpyxl", "numpy", "highspy", "rich",
+    "starlette", "uvicorn", "docx", "pdfplumber", "xlwings", "dask", "distributed", "multiprocessing",
+    "concurrent.futures",
+)
+
+
+def _imported(*args: str) -> tuple[int, str, set[str]]:
+    done = subprocess.run([sys.executable, "-c", _RUNNER, *args], capture_output=True, text=True, timeout=120,
+                          check=False)
+    last = json.loads(done.stderr.strip().splitlines()[-1])
+    return last["code"], done.stdout, set(last["modules"])
+
+
+def _offending(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_FOR_ONE_CHECK))
+
+
+def test_one_check_imports_only_what_it_needs() -> None:
+    code, out, modules = _imported("check", str(SAMPLE), "--no-annotate", "--format", "json")
+    report, = json.loads(out)["reports"]
+    assert code in (0, 1) and report["format"] and "error" not in report  # it really checked the workbook
+    assert {"xlcheck.check", "xlcheck.rules", "xlcheck_national"} <= modules
+    assert _offending(modules) == []
+
+
+def test_the_same_runner_sees_what_a_batch_imports(tmp_path: Path) -> None:
+    # the check above cannot pass for want of seeing imports: a folder of two does pull in batch
+    for name in ("a.xlsx", "b.xlsx"):
+        shutil.copy(SAMPLE, tmp_path / name)
+    code, _out, modules = _imported("check", str(tmp_path), "--no-annotate", "--format", "json")
+    assert code in (0, 1)
+    assert "xlcheck.batch" in modules
