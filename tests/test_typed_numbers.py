@@ -197,3 +197,36 @@ def test_a_published_table_reads_values_as_a_person_does(tmp_path: Path, form: s
     d3 = only(xlcheck.check(path), "D3")
     assert d3.where is not None and d3.where.startswith("表二 第 ") and f"“{typed}”" in d3.where
     assert all(words in d3.message for words in said), d3.message
+
+
+@pytest.mark.parametrize("form", ["html", "text"])
+@pytest.mark.parametrize("fmt", messy.FORMATS)
+def test_a_published_tables_labels_and_notes_are_read_as_a_person_reads_them(tmp_path: Path, form: str,
+                                                                             fmt: str) -> None:
+    """Spaces inside labels, table 四's headers stacked one character per line (forms.table4's
+    default), a note row under table 四 and, in a 2021 table, the 2019 label 规范性文件."""
+    from dataclasses import replace
+
+    import published_forms as forms
+
+    retyped = {"社会公益组织": "社会公益 组织", "三、本年度办理结果": "三、本年度办 理结果",
+               "行政规范性文件": "规范性文件",
+               "7654321": "12件"}  # the renamed row's value, typed with a unit: read, on its row
+    values = dict(corpus.consistent_values(fmt, 5))
+    values["t2.art20_1.normative.made"] = 7654321
+    items = []
+    for kind, x in forms.report_blocks(fmt, values, year=messy.YEAR[fmt]):
+        if kind == "table":
+            x = [[replace(c, text=retyped.get(c.text, c.text)) for c in row] for row in x]
+            if any("行政复议" in c.text for row in x for c in row):
+                x = [*x, [forms.Cell("注：行政复议、行政诉讼数量含上年度结转数量。", cols=15)]]
+        items.append((kind, x))
+    path = tmp_path / ("r.html" if form == "html" else "r.txt")
+    path.write_bytes(forms.to_html(items) if form == "html" else forms.to_text(items))
+    findings = {f.rule: f for f in xlcheck.check(path).findings}
+    assert set(findings) == ({"D3"} if fmt == "2019" else {"S2", "D3"}), findings
+    made = "本年新制作数量" if fmt == "2019" else "本年制发件数"
+    assert f"规范性文件（{made}）“12件”" in findings["D3"].message and "只填写数字 12" in findings["D3"].message
+    if fmt == "2021":  # the 2019 label is understood and said
+        s2 = findings["S2"]
+        assert s2.severity is Severity.WARNING and "“规范性文件”" in s2.message and "行政规范性文件" in s2.message
