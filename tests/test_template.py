@@ -43,18 +43,20 @@ def test_committed_template_matches_the_generated_one(tmp_path: Path, fmt: str) 
 def test_template_value_cells_are_unlocked_marked_and_exactly_the_layouts_fields(layout: object) -> None:
     path = TEMPLATES / f"{layout.format}.xlsx"  # type: ignore[attr-defined]
     report = xlcheck.check(path)
-    # a blank template is read as its own format with every value cell blank (D2) and its 报告年度
-    # cell empty (S1 warning on that cell), and nothing else
+    # a blank template is read as its own format with every table empty (one D2 each, on its first
+    # value cell) and its 报告年度 cell empty (S1 warning on that cell), and nothing else
     assert report.format == layout.format  # type: ignore[attr-defined]
     (year,) = [f for f in report.findings if f.rule == "S1"]
     findings = [f for f in report.findings if f.rule != "S1"]
-    assert {f.rule for f in findings} == {"D2"}
-    assert len(findings) == len(layout.fields)  # type: ignore[attr-defined]
+    assert [f.rule for f in findings] == ["D2"] * 3 and all("整张表是空的" in f.message for f in findings)
+    cells = _cells_of(report)
+    assert set(cells) == set(layout.fields)  # type: ignore[attr-defined]
+    assert {f.cells[0].split("!")[1] for f in findings} <= set(cells.values())
     ws = openpyxl.load_workbook(path).worksheets[0]
     assert ws.protection.sheet
     assert year.cells == (f"{ws.title}!F2",) and "找不到报告年度" in year.message
-    for finding in [*findings, year]:
-        cell = ws[finding.cells[0].split("!")[1]]
+    for ref in [*cells.values(), year.cells[0].split("!")[1]]:
+        cell = ws[ref]
         assert cell.protection.locked is False
         assert cell.fill.fgColor.rgb == INPUT_FILL
 
@@ -76,10 +78,8 @@ def test_filled_template_checks_clean(tmp_path: Path) -> None:
     blank = xlcheck.check(TEMPLATES / "2021.xlsx")
     wb = openpyxl.load_workbook(TEMPLATES / "2021.xlsx")
     ws = wb.worksheets[0]
-    by_cell = {f.cells[0].split("!")[1]: f for f in blank.findings if f.rule != "S1"}
-    keys = {v: k for k, v in _cells_of(blank).items()}
-    for ref in by_cell:
-        ws[ref] = values[keys[ref]]
+    for key, ref in _cells_of(blank).items():
+        ws[ref] = values[key]
     ws["F2"] = 2022
     wb.save(tmp_path / "filled.xlsx")
     report = xlcheck.check(tmp_path / "filled.xlsx")
