@@ -317,3 +317,37 @@ def test_template_without_the_layout_plugin_is_a_usage_error(capsys: pytest.Capt
                                                              tmp_path: Path) -> None:
     assert main(["template", "2021", "-p", "no:xlcheck.builtin", "-o", str(tmp_path / "t.xlsx")]) == 2
     assert "2021" in capsys.readouterr().err
+
+
+def test_every_shipped_rule_passes_cerberus_own_schema_check() -> None:
+    # shipped schemas skip Cerberus' check when the plugins load (rules.compile_rule): it is made here
+    from xlcheck.plugins import SHIPPED_RULE_SETS, load
+    from xlcheck.rules import _ShippedSchema, compile_rule
+
+    registry = load(autoload=True)
+    names = [n for n, s in registry.rulesets.items() if s.plugin in ("national", "guangdong")]
+    assert {"national", "guangdong"} <= set(names)
+    for name in names:
+        for item in registry.effective(name)[0]:
+            assert getattr(registry.pm.get_plugin(item.plugin), "__name__", None) in SHIPPED_RULE_SETS
+            checked = compile_rule(item.rule, item.plugin)
+            assert checked.validator is not None, (item.rule.id, checked.problem)
+            assert not isinstance(checked.validator.schema, _ShippedSchema)
+        assert all(isinstance(c.validator.schema, _ShippedSchema) for c in registry.compiled(name) if c.validator)
+
+
+def test_a_mistaken_schema_is_still_caught_at_load_in_a_plugin_named_like_a_shipped_one() -> None:
+    # trust goes by the module a rule comes from, not by a name another package can take
+    from xlcheck.plugins import load
+
+    class Impostor:
+        __name__ = "national"
+
+        @xlcheck.hookimpl
+        def xlcheck_rulesets(self) -> list[xlcheck.RuleSet]:
+            bad = xlcheck.Rule("X-BAD", Severity.ERROR, "错误的规则", {"tables": {"no_such_cerberus_rule": 1}})
+            return [xlcheck.RuleSet("impostor", "冒名", [bad])]
+
+    registry = load(autoload=False, extra=[Impostor()])
+    info = next(i for i in registry.plugins if i.name == "national")
+    assert info.failed and "no_such_cerberus_rule" in (info.error or "") + "".join(map(str, info.problems))
