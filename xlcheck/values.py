@@ -10,6 +10,7 @@ a blank or as 0.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -27,10 +28,8 @@ _UNITS = ("万元", "元", "件", "个", "项", "条", "次", "宗", "份", "人
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 #: what people type for a minus sign besides "-" (NFKC folds the full-width "－" and "﹣", not these)
 _MINUSES = ("\u2212", "\u2013", "\u2012")
-#: a number followed by a note in brackets: "22（其中修订16件）", "55(含自然失效29件)"
-_NOTE = re.compile(r"([^()\[\]【】]*?\d[^()\[\]【】]*?)\s*[(\[【]([^()\[\]【】]+)[)\]】]")
-#: a sign written as a word, in 本年增/减 ("减4", "增加3")
-_SIGN_WORD = re.compile(r"增加|减少|增|减|负")
+#: a sign written as a word, in 本年增/减 ("减4", "增加3"), longest first
+_SIGN_WORDS = ("增加", "减少", "增", "减", "负")
 #: 元 per unit, for converting an amount typed in the other unit to the column's
 _SCALE = {"元": Decimal(1), "万元": Decimal(10000)}
 
@@ -102,20 +101,21 @@ def _parse_text(key: str, ref: str, raw: str, column_unit: str) -> CellValue:
     if text in PLACEHOLDERS:  # "−" alone is a dash for "none", as "-" is
         return CellValue(key, ref, raw, 0.0, "placeholder")
     note = ""
-    if (bracket := _NOTE.fullmatch(text)) is not None:  # "22（其中修订16件）": the note is not the value
+    if (bracket := _note().fullmatch(text)) is not None:  # "22（其中修订16件）": the note is not the value
         text, note = bracket.group(1).strip(), bracket.group(2)
         quirks.append(f"在数字后写了说明“{_note_as_typed(raw, note)}”")
     if re.search(r"\d\s+\d", text):
         quirks.append("数字中间有空格")
-    if re.search(r"\d[,，]\d", raw) or re.search(r"\d[,，]\d", text):
+    if re.search(r"\d[,，]\d", text):
         quirks.append("带有千位分隔符")
     compact = re.sub(r"[\s,，]", "", text)
     sign = ""
-    if (word := _SIGN_WORD.match(compact)) is not None and word.group(0) != compact:
-        sign = "-" if word.group(0) in ("减", "减少", "负") else ""
-        said = f"“{word.group(0)}”字" if len(word.group(0)) == 1 else f"“{word.group(0)}”"
+    word = next((w for w in _SIGN_WORDS if compact.startswith(w) and compact != w), "")
+    if word:
+        sign = "-" if word in ("减", "减少", "负") else ""
+        said = f"“{word}”字" if len(word) == 1 else f"“{word}”"
         quirks.append(f"用{said}表示{'负数' if sign else '正数'}")
-        compact = compact[word.end():]
+        compact = compact[len(word):]
         if compact[:1] in "+-":
             return CellValue(key, ref, raw, None, "invalid")
     unit = next((u for u in _UNITS if compact.endswith(u)), "")
@@ -129,6 +129,13 @@ def _parse_text(key: str, ref: str, raw: str, column_unit: str) -> CellValue:
         number = float(advice)
     return CellValue(key, ref, raw, number, "unit" if unit else "text", unit, typed=typed, advice=advice,
                      quirks=tuple(quirks), column_unit=column_unit)
+
+
+@functools.cache
+def _note() -> re.Pattern[str]:
+    """A number followed by a note in brackets: "22（其中修订16件）", "55(含自然失效29件)"; compiled
+    on first use, as only cells typed as text reach it."""
+    return re.compile(r"([^()\[\]【】]*?\d[^()\[\]【】]*?)\s*[(\[【]([^()\[\]【】]+)[)\]】]")
 
 
 def convert(number: str, unit: str, to: str) -> str:
