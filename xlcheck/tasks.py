@@ -180,6 +180,10 @@ def registry_for(settings: Settings) -> Registry:
             from .plugins import load_options
 
             registry = load_options(settings.plugins)
+            registry.compiled(settings.rules)
+            import gc
+
+            gc.freeze()  # a worker's plugins stay for its whole life: see cli._registry
         registry.compiled(settings.rules)
         cache[key] = registry
     return registry
