@@ -14,7 +14,8 @@ workbooks with errors, four that cannot be read, lock and hidden files to skip),
   in a fresh process, the summary workbook included;
 * **with last year's reports**: a folder of this year's workbooks checked with ``--previous`` over a
   folder of as many of last year's (every unit in both; pairing, cross-year rules), against the same
-  folder checked without it, turn about in the same run: the ratio of wall clocks (target ≤ 1.5×);
+  folder checked without it, turn about in the same run: the ratio of wall clocks (target ≤ 1.5×),
+  and of the CPU time of the parent and its workers (steadier on a machine others are using);
 * **naive loop**: one process, per file ``openpyxl.load_workbook`` (default options), every cell value
   read into the same grid, then the same locate and rules (``check_workbook``), on every
   ``len/naive``-th file; and xlcheck on one core over the same files, for the per-core ratio.
@@ -84,25 +85,36 @@ def ensure_years(base: Path, n: int) -> tuple[Path, Path]:
     return folders[0], folders[1]
 
 
-def previous_run(this: Path, last: Path | None, jobs: int) -> tuple[float, int]:
-    """Wall clock of checking ``this`` (with ``--previous last`` when given), as the command line
-    runs it; returns the seconds and how many reports were paired."""
+def _cpu() -> float:
+    """CPU seconds of this process and of the finished worker processes (0 where ``resource`` is
+    missing: Windows)."""
+    try:
+        import resource
+    except ImportError:
+        return 0.0
+    own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def previous_run(this: Path, last: Path | None, jobs: int) -> tuple[float, int, float]:
+    """Wall clock of checking ``this`` (with ``--previous last`` when given) as the command line runs
+    a folder — through ``xlcheck.review`` either way, each report's values kept for pairing and the
+    aggregate; returns the seconds, how many reports were paired and the CPU seconds of the parent
+    and the workers (a figure other processes on a shared machine disturb less than the wall clock)."""
     from xlcheck import review
 
     settings = batch.Settings()
+    cpu = _cpu()
     start = time.perf_counter()
     tasks = batch.plan(batch.expand([str(this)]).files, settings)
-    if last is None:
-        result = batch.run(tasks, settings, registry=default_registry(), jobs=jobs)
-        paired = 0
-    else:
-        previous = batch.plan(batch.expand([str(last)]).files, settings)
-        reviewed = review.run(tasks, previous, settings, registry=default_registry(), explicit=True, jobs=jobs)
-        result = reviewed.result
-        paired = sum(1 for r in result.reports if r.previous)
+    previous = batch.plan(batch.expand([str(last)]).files, settings) if last is not None else []
+    reviewed = review.run(tasks, previous, settings, registry=default_registry(), explicit=last is not None,
+                          jobs=jobs)
+    result = reviewed.result
+    paired = sum(1 for r in result.reports if r.previous)
     seconds = time.perf_counter() - start
     assert len(result.outcomes) == len(tasks)
-    return seconds, paired
+    return seconds, paired, _cpu() - cpu
 
 
 def naive_check(path: str) -> Report:
@@ -171,13 +183,16 @@ def main() -> int:
         shutil.rmtree(work / "out", ignore_errors=True)
         cli_seconds, cli_code = cli_run(root, work / "out", work / "summary.xlsx", args.jobs)
 
-        plain_times, previous_times, paired = [], [], 0
+        plain_times, previous_times, plain_cpu, previous_cpu, paired = [], [], [], [], 0
         if not args.no_previous:
             this_year, last_year = ensure_years(root.parent / f"{root.name}-years", args.n)
             for _ in range(args.repeat):  # turn about, so both see the same machine
-                plain_times.append(previous_run(this_year, None, args.jobs)[0])
-                seconds, paired = previous_run(this_year, last_year, args.jobs)
+                seconds, _, cpu = previous_run(this_year, None, args.jobs)
+                plain_times.append(seconds)
+                plain_cpu.append(cpu)
+                seconds, paired, cpu = previous_run(this_year, last_year, args.jobs)
                 previous_times.append(seconds)
+                previous_cpu.append(cpu)
 
         paths = [o.report.path for o in result.outcomes]
         step = max(1, len(paths) // args.naive)
@@ -212,6 +227,8 @@ def main() -> int:
         figures.update(previous_ratio=round(ratio, 2), previous_paired=paired,
                        previous_s=round(statistics.median(previous_times), 2),
                        without_previous_s=round(statistics.median(plain_times), 2))
+        if statistics.median(plain_cpu) > 0:
+            figures["previous_cpu_ratio"] = round(statistics.median(previous_cpu) / statistics.median(plain_cpu), 2)
     rows = [
         ("check only", f"{check_rate:.0f} workbooks/s", f"≥ {TARGETS['check']:.0f}", check_rate >= TARGETS["check"]),
         ("check + annotate", f"{annotate_rate:.0f} workbooks/s ({annotated} copies)", f"≥ {TARGETS['annotate']:.0f}",
@@ -232,6 +249,11 @@ def main() -> int:
           f"per core; same findings as naive on {same}/{len(sample)}")
     print(f"  {'command line, end to end':<24} {cli_seconds:.2f} s = {files / cli_seconds:.0f} workbooks/s "
           f"(check, annotate, summary.xlsx; exit {cli_code})")
+    if previous_times:
+        cpu_ratio = figures.get("previous_cpu_ratio")
+        print(f"  {'with --previous, detail':<24} {figures['previous_s']:.2f} s against "
+              f"{figures['without_previous_s']:.2f} s" + (f"; CPU of parent and workers {cpu_ratio:.2f}×"
+                                                          if cpu_ratio is not None else ""))
     print(f"  verdicts as the generator meant them: {agree}/{len(expected)}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")

@@ -178,6 +178,21 @@ def test_previous_option_with_folders_and_json(tmp_path: Path, capsys: pytest.Ca
     assert len(reports) == 2  # last year's files are read, not checked
 
 
+def test_last_years_own_errors_are_not_this_years_findings(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Last year's report is read to compare with, not checked: its own mistakes (a wrong 总计, a
+    value typed as text) are not reported, and it is still compared with."""
+    broken = dict(LAST, **{"t3.total.natural": 7, "t4.review.total": "三"})
+    last = report_at(tmp_path / "2022" / "青山.xlsx", broken, 2022)
+    assert {"T3-RES", "D1"} <= set(rules_of(xlcheck.check(last)))  # a check of it would tell
+    this = report_at(tmp_path / "2023" / "青山.xlsx", THIS, 2023)
+    code, reports = run_json(capsys, str(tmp_path / "2023"), "--previous", str(tmp_path / "2022"))
+    assert code == 0
+    assert list(reports) == [this.as_posix()]
+    assert reports[this.as_posix()]["previous"] == str(last)
+    assert reports[this.as_posix()]["findings"] == []
+
+
 def test_consecutive_years_in_one_batch_pair_by_themselves(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for year, values in ((2021, LAST), (2022, THIS)):
         report_at(tmp_path / f"{year}.xlsx", values, year)
