@@ -59,7 +59,7 @@ class ExecutorError(Exception):
 
 def check_chunk(tasks: Sequence[Task], settings: Settings) -> tuple[list[Outcome], int]:
     """A worker's unit of work (process pool and Dask): outcomes and the worker's peak memory."""
-    registry = registry_for(settings)
+    registry = registry_for(settings, freeze=True)
     return [check_task(t, settings, registry) for t in tasks], peak_rss()
 
 

@@ -207,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     known = words[0] if words and words[0] in _COMMANDS else None
     parser = build_parser(known)
     args = parser.parse_args(words)
+    # the console script, not a caller (a test, a script) whose own objects must stay collectable
+    args.whole_process = argv is None
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
@@ -257,11 +259,12 @@ def _registry(args: argparse.Namespace) -> Registry:
 
     # passed to every call explicitly: the process-wide default stays what an import would load
     registry = load_options(getattr(args, "plugin", []))
-    import gc
+    if args.whole_process:
+        import gc
 
-    # what is loaded now lives as long as the process: the collector need not scan it again (about 5 %
-    # of a fresh check's instructions), and forked batch workers do not touch its pages
-    gc.freeze()
+        # what is loaded now lives as long as the process: the collector need not scan it again (about
+        # 5 % of a fresh check's instructions), and forked batch workers do not touch its pages
+        gc.freeze()
     for info in registry.plugins:
         # a plugin asked for and not loaded means rules that silently do not run: say so every time
         if info.error and args.command != "plugins":

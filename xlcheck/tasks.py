@@ -166,10 +166,11 @@ _local = threading.local()
 inherited: dict[tuple[str, tuple[str, ...]], Registry] = {}
 
 
-def registry_for(settings: Settings) -> Registry:
+def registry_for(settings: Settings, *, freeze: bool = False) -> Registry:
     """This thread's registry for ``settings``: plugins loaded and the rule set compiled once.
 
     Per thread because a compiled rule keeps its Cerberus validator, which is not thread-safe.
+    ``freeze``: a worker process's own load, whose objects live as long as the worker.
     """
     cache: dict[tuple[str, tuple[str, ...]], Registry] = _local.__dict__.setdefault("registries", {})
     key = (settings.rules, settings.plugins)
@@ -180,10 +181,11 @@ def registry_for(settings: Settings) -> Registry:
             from .plugins import load_options
 
             registry = load_options(settings.plugins)
-            registry.compiled(settings.rules)
-            import gc
+            if freeze:
+                registry.compiled(settings.rules)
+                import gc
 
-            gc.freeze()  # a worker's plugins stay for its whole life: see cli._registry
+                gc.freeze()  # a worker's plugins stay for its whole life: see cli._registry
         registry.compiled(settings.rules)
         cache[key] = registry
     return registry
