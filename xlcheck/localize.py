@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .findings import FIX_RULE, Finding, Report, Severity, Suggestion
 from .rules import CompiledRule, _expanded, equalities, when_holds
@@ -47,8 +47,7 @@ _TOLERANCE = 1e-6
 UNKNOWN = frozenset({"blank", "invalid", "formula_uncached"})
 
 
-@dataclass(frozen=True)
-class Equation:
+class Equation(NamedTuple):
     """One binding of an equality rule: ``sum(coef * cell) == constant``."""
 
     rule: str
@@ -73,8 +72,7 @@ class Problem:
     keys: list[str]
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     """What localization found for one group of equations."""
 
     suggestions: list[Suggestion]
@@ -158,8 +156,7 @@ def _problems(equations: Sequence[Equation], values: Mapping[str, CellValue]) ->
 
 
 # ── solving ──────────────────────────────────────────────────────────────────────────────────────
-@dataclass
-class _Model:
+class _Model(NamedTuple):
     """The mixed-integer model of one problem: a value column per cell, a change flag per typed cell."""
 
     keys: list[str]
@@ -251,8 +248,7 @@ class _Solver:
         self._add_row(-math.inf, len(support) - 1, [(self.n + j, 1.0) for j in support])
 
 
-@dataclass
-class _Fix:
+class _Fix(NamedTuple):
     """One smallest fix: the typed cells it changes and every value it determines."""
 
     changed: list[int]

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .cells import column_letter
 from .labels import match_by_place, normalize
@@ -34,8 +35,7 @@ class NotAReportError(Exception):
     """The workbook holds none of the report tables."""
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(NamedTuple):
     """Something about the workbook's structure, turned into an S1/S2 finding by the rules."""
 
     rule: str
@@ -181,8 +181,7 @@ def _put_row(located: Located, sheet: Sheet, r: int, keys: Sequence[tuple[str, i
         located.values[key] = parse(key, prefix + column_letter(c) + row, cells[c] if c < len(cells) else "")
 
 
-@dataclass(frozen=True)
-class _T3Spec:
+class _T3Spec(NamedTuple):
     """What locating table 三 needs of its layout, in normalised form, worked out once per table."""
 
     official: dict[str, int]
@@ -610,8 +609,7 @@ def _sheet_year() -> re.Pattern[str]:
     return re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)(?!年\d)")
 
 
-@dataclass(frozen=True)
-class _Seen:
+class _Seen(NamedTuple):
     """One place the workbook states its report year."""
 
     year: int
