@@ -131,6 +131,7 @@ class FakeSheet:
         self.bold: set[Cell] = set()
         self.font_colours: dict[Cell, tuple[int, int, int]] = {}
         self.widths: dict[int, float] = {}
+        self.wrapped: set[tuple[int, int]] = set()
         self.merged: list[Box] = []
         self.protected = False
         self.visible = True
@@ -301,6 +302,8 @@ class FakeSheet:
         p(rng, "merge_cells", merge_cells)
         p(rng, "font", lambda: self.font(list(cells())))
         p(rng, "column_width", lambda: self.widths.get(c1), width)
+        p(rng, "wrap_text", lambda: all(cell in self.wrapped for cell in cells()),
+          lambda on: self.wrapped.update(cells()) if on else self.wrapped.difference_update(cells()))
         p(rng, "sheet", lambda: self.mock)
         p(rng, "conditional_formats", lambda: self.conditional_formats(set(cells()) if len(boxes) > 1 or
                                                                         boxes[0] != (1, 1, MAX, 16384) else None))

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .cells import address
+from .cells import address, parse_cell
 from .findings import FIX_RULE, Finding, Report, Severity, Suggestion, split_cell_ref
 from .values import show
 
@@ -209,12 +209,40 @@ class SummaryRow:
 
     @property
     def values(self) -> tuple[object, ...]:
-        return (self.number, self.severity.label, self.rule, self.message, "、".join(self.cells))
+        return (self.number, self.severity.label, self.rule, self.message, compact_cells(self.cells))
 
     @property
     def link(self) -> tuple[str, str] | None:
         """(sheet, cell) the row's hyperlink goes to: the finding's first cell."""
         return split_cell_ref(self.cells[0]) if self.cells else None
+
+
+def compact_cells(cells: Sequence[str]) -> str:
+    """A finding's cells as a person writes them: runs of neighbouring cells as ranges, the sheet
+    named where it changes, the first cell (the one the link goes to) first —
+    ``Sheet1!D58、D35:D43、D48:D57`` rather than twenty references that run off the page."""
+    runs: list[tuple[str, int, int, int, int]] = []  # sheet, first row, first col, last row, last col
+    loose: list[str] = []
+    for ref in cells:
+        sheet, cell = split_cell_ref(ref)
+        where = None if ":" in cell else parse_cell(cell)
+        if where is None:
+            loose.append(ref)
+            continue
+        row, col = where
+        if len(runs) > 1 and runs[-1][0] == sheet:  # the first cell stays alone: the link goes there
+            _, r1, c1, r2, c2 = runs[-1]
+            if (c1 == c2 == col and row == r2 + 1) or (r1 == r2 == row and col == c2 + 1):
+                runs[-1] = (sheet, r1, c1, row, col)
+                continue
+        runs.append((sheet, row, col, row, col))
+    shown: list[str] = []
+    previous = None
+    for sheet, r1, c1, r2, c2 in runs:
+        text = address(r1, c1) if (r1, c1) == (r2, c2) else f"{address(r1, c1)}:{address(r2, c2)}"
+        shown.append(text if sheet == previous else f"{sheet}!{text}" if sheet else text)
+        previous = sheet
+    return "、".join(shown + loose)
 
 
 def summary_rows(findings: Sequence[Finding]) -> list[SummaryRow]:

@@ -811,6 +811,7 @@ def _group_by_sheet(book: _Book, marks: list[CellMark]) -> Iterator[tuple[_Sheet
 
 def _remove_marks(book: _Book) -> None:
     _remove_summary(book)
+    _drop_unused_xfs(book)
     for sheet in book.sheets:
         if sheet.part is None:
             continue
@@ -1273,7 +1274,7 @@ def _insert_summary(book: _Book, report: Report, file_name: str) -> None:
     link_names.update({s.name.casefold(): s.name for s in sheets if s.part is not None})
     existing, _ = book.strings_part()
     strings = _Strings(len(book.package.xml(existing).findall(f"{{{MAIN}}}si")) if existing is not None else 0)
-    book.package.put(part, _summary_xml(report, file_name, link_names, strings))
+    book.package.put(part, _summary_xml(report, file_name, link_names, strings, _wrap_xf(book)))
     _append_strings(book, strings)
     _app_titles(book, name, add=True)
     book.types.add_override(part, CT_WORKSHEET)
@@ -1377,7 +1378,70 @@ def _app_titles(book: _Book, name: str, *, add: bool) -> None:
     book.package.touch(app)
 
 
-def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], strings: _Strings) -> bytes:
+#: the summary's message cells: the workbook's default format, wrapped (as the button sets them)
+_WRAP_ATTRIBUTES = {"numFmtId": "0", "fontId": "0", "fillId": "0", "borderId": "0", "xfId": "0",
+                    "applyAlignment": "1"}
+_WRAP_ALIGNMENT = {"wrapText": "1"}
+_MESSAGE_COLUMN = SUMMARY_HEADER.index("说明") + 1
+_STYLE_REF_RE = re.compile(rb'\s(?:s|style)="(\d+)"')
+
+
+def _is_our_xf(xf: etree._Element) -> bool:
+    children = [el for el in xf if isinstance(el.tag, str)]
+    return (dict(xf.attrib) == _WRAP_ATTRIBUTES and len(children) == 1
+            and children[0].tag == f"{{{MAIN}}}alignment" and dict(children[0].attrib) == _WRAP_ALIGNMENT)
+
+
+def _cell_xfs(book: _Book) -> tuple[str, etree._Element] | None:
+    """styles.xml and its cellXfs, when the workbook has them with a default format (every writer
+    does); without one, an added format would become the default of every cell, so none is added."""
+    styles = next((book.rels.target(r) for r in book.rels.of_type(RT_STYLES)), None)
+    if not styles or not book.package.has(styles) or b"cellXfs" not in book.package.data(styles):
+        return None
+    xfs = book.package.xml(styles).find(f"{{{MAIN}}}cellXfs")
+    if xfs is None or xfs.find(f"{{{MAIN}}}xf") is None:
+        return None
+    return styles, xfs
+
+
+def _wrap_xf(book: _Book) -> int | None:
+    """The index of the wrapping cell format for the summary's messages, appended to cellXfs (last,
+    so that clean can take it away again and leave styles.xml as it was)."""
+    found = _cell_xfs(book)
+    if found is None:
+        return None
+    styles, xfs = found
+    items = xfs.findall(f"{{{MAIN}}}xf")
+    if _is_our_xf(items[-1]):
+        return len(items) - 1
+    xf = etree.SubElement(xfs, f"{{{MAIN}}}xf", _WRAP_ATTRIBUTES)
+    etree.SubElement(xf, f"{{{MAIN}}}alignment", _WRAP_ALIGNMENT)
+    if xfs.get("count") is not None:
+        xfs.set("count", str(len(items) + 1))
+    book.package.touch(styles)
+    return len(items)
+
+
+def _drop_unused_xfs(book: _Book) -> None:
+    """Drop the trailing wrapping format when no cell, row or column uses it any more."""
+    found = _cell_xfs(book)
+    if found is None:
+        return
+    styles, xfs = found
+    items = xfs.findall(f"{{{MAIN}}}xf")
+    if len(items) < 2 or not _is_our_xf(items[-1]):
+        return
+    used = {int(m) for name in book.package.parts() if name.lower().endswith(".xml") and name != styles
+            for m in _STYLE_REF_RE.findall(book.package.data(name))}
+    while len(items) > 1 and _is_our_xf(items[-1]) and len(items) - 1 not in used:
+        xfs.remove(items.pop())
+    if xfs.get("count") is not None:
+        xfs.set("count", str(len(items)))
+    book.package.touch(styles)
+
+
+def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], strings: _Strings,
+                 wrap: int | None = None) -> bytes:
     rows = summary_rows(report.findings)
     red = FONT[Severity.ERROR]
     head = [
@@ -1393,7 +1457,10 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], st
         for col, value in enumerate(row.values, 1):
             ref = address(index, col)
             linked = link is not None and col == len(SUMMARY_HEADER)
-            cells.append(_value_cell(strings, ref, value, linked))
+            cell = _value_cell(strings, ref, value, linked)
+            if wrap is not None and col == _MESSAGE_COLUMN:
+                cell = cell.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{wrap}"', 1)  # Excel's order: r, s, t
+            cells.append(cell)
             if linked:
                 links.append(f'<hyperlink ref="{ref}" location={quoteattr(str(link))} '
                              f"display={quoteattr(_clean(str(value)))}/>")

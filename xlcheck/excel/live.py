@@ -441,6 +441,8 @@ def _add_summary(book: xw.Book, report: Report, file_name: str, sheets: list[tup
         # Text as text: a message or cell list starting with "=" must not become a formula.
         summary.range((6, 2), (5 + len(rows), width - 1)).number_format = "@"
         summary.range("A6").value = [list(row.values) for row in rows]
+        message = SUMMARY_HEADER.index("说明") + 1  # wrapped, as in the annotated copy
+        summary.range((6, message), (5 + len(rows), message)).wrap_text = True
         links = []
         for row in rows:
             text = str(row.values[-1])
