@@ -1388,8 +1388,12 @@ _STYLE_REF_RE = re.compile(rb'\s(?:s|style)="(\d+)"')
 
 def _is_our_xf(xf: etree._Element) -> bool:
     children = [el for el in xf if isinstance(el.tag, str)]
-    return (dict(xf.attrib) == _WRAP_ATTRIBUTES and len(children) == 1
-            and children[0].tag == f"{{{MAIN}}}alignment" and dict(children[0].attrib) == _WRAP_ALIGNMENT)
+    return (_attributes(xf) == _WRAP_ATTRIBUTES and len(children) == 1
+            and children[0].tag == f"{{{MAIN}}}alignment" and _attributes(children[0]) == _WRAP_ALIGNMENT)
+
+
+def _attributes(el: etree._Element) -> dict[str, str]:
+    return {str(k): str(v) for k, v in el.attrib.items()}
 
 
 def _cell_xfs(book: _Book) -> tuple[str, etree._Element] | None:
