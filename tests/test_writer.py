@@ -727,3 +727,18 @@ def test_clean_keeps_a_string_the_persons_sheet_shares_with_the_summary(tmp_path
     clean(resaved, restored)
     wb = openpyxl.load_workbook(restored)
     assert wb.sheetnames == ["Sheet1", "Sheet2"] and wb["Sheet2"]["A1"].value == SUMMARY_HEADER[1]
+
+
+def test_a_long_summary_message_gets_the_lines_it_needs(tmp_path: Path) -> None:
+    """Rows keep the height a file gives them: a wrapped message that needs two lines says so."""
+    from xlcheck import check
+    from xlcheck.marks import summary_lines
+
+    sample = Path(__file__).resolve().parents[1] / "examples" / "xiaolou-2020.xlsx"
+    rep = check(sample)
+    annotate(sample, tmp_path / "out.xlsx", rep)
+    ws = openpyxl.load_workbook(tmp_path / "out.xlsx")[SUMMARY_SHEET]
+    heights = {str(ws.cell(r, 3).value): ws.row_dimensions[r].height for r in range(6, 12)}
+    assert heights["FIX"] == 32 and heights["T3-RES"] is None  # two lines; one line as it comes
+    assert summary_lines("三（七）总计（自然人）为 0，但各办理结果之和为 1") == 1
+    assert summary_lines("字" * 44) == 2 and summary_lines("a" * 86) == 1

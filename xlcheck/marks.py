@@ -217,6 +217,16 @@ class SummaryRow:
         return split_cell_ref(self.cells[0]) if self.cells else None
 
 
+def summary_lines(text: str) -> int:
+    """How many lines ``text`` takes wrapped in the summary's message column: Chinese characters
+    are two of the column's character widths, the rest one, with a little room to spare."""
+    import unicodedata
+
+    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    room = SUMMARY_WIDTHS[SUMMARY_HEADER.index("说明")] - 4
+    return max(1, -(-width // room))
+
+
 def compact_cells(cells: Sequence[str]) -> str:
     """A finding's cells as a person writes them: runs of neighbouring cells as ranges, the sheet
     named where it changes, the first cell (the one the link goes to) first —

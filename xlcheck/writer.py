@@ -51,6 +51,7 @@ from .marks import (
     link_location,
     place,
     report_marks,
+    summary_lines,
     summary_rows,
     verdict,
 )
@@ -1468,7 +1469,11 @@ def _summary_xml(report: Report, file_name: str, sheet_names: dict[str, str], st
             if linked:
                 links.append(f'<hyperlink ref="{ref}" location={quoteattr(str(link))} '
                              f"display={quoteattr(_clean(str(value)))}/>")
-        body.append(_row(index, cells))
+        lines = summary_lines(row.message) if wrap is not None else 1
+        # a file's rows keep the height they are given: a wrapped message gets the lines it needs
+        body.append(_row(index, cells) if lines == 1 else
+                    _row(index, cells).replace(f'<row r="{index}"', f'<row r="{index}" ht="{16 * lines}" '
+                                               'customHeight="1"', 1))
     last = 5 + len(rows)
     cols = "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                    for i, w in enumerate(SUMMARY_WIDTHS, 1))
