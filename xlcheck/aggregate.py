@@ -11,7 +11,6 @@ unit with two passing files of one year is counted once. The written aggregate i
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -113,19 +112,16 @@ def write_aggregate(path: str | os.PathLike[str], reports: Sequence[Report], *, 
     result = Aggregate(str(target), wanted, layout.format)
     result.included, result.excluded = select(reports, wanted, layout.format)
     result.sums = sums(result.included, layout)
+    from .atomic import replacing
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(suffix=".xlsx", prefix=".aggregate-", dir=target.parent)
-    os.close(fd)
     try:
-        _write(Path(temp), result, layout)
-        result.report = check(temp, rules=rules, registry=registry, year=wanted)
-        result.report.path = str(target)
-        os.replace(temp, target)
+        with replacing(target, suffix=".xlsx") as temp:
+            _write(temp, result, layout)
+            result.report = check(temp, rules=rules, registry=registry, year=wanted)
+            result.report.path = str(target)
     except OSError as exc:
         raise AggregateError(f"无法写出汇总表 {target}：{exc.strerror or exc} (cannot write the aggregate)") from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
     return result
 
 

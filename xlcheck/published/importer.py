@@ -4,7 +4,6 @@ of its format, so an office can continue in Excel and the annotated copy marks c
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,20 +54,17 @@ def import_report(source: str | os.PathLike[str], target: str | os.PathLike[str]
         raise ImportFailedError(f"{base}：{exc}") from None
     report_year = year or located.year
     unit = located.cover.get("unit_name", ("", ""))[0] or located.unit
+    from ..atomic import replacing
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx", dir=out.parent)
-    os.close(handle)
     try:
-        cells = build_template(located.layout, temp, fields)
-        filled, empty = _fill(temp, cells, located.values, report_year, unit, located.cover)
-        if out.is_symlink() or (out.exists() and not out.is_file()):
-            raise ImportFailedError(f"{out}：不是普通文件，不会写入 (not a regular file)")
-        os.replace(temp, out)
+        with replacing(out, suffix=".xlsx") as temp:
+            cells = build_template(located.layout, temp, fields)
+            filled, empty = _fill(str(temp), cells, located.values, report_year, unit, located.cover)
+            if out.is_symlink() or (out.exists() and not out.is_file()):
+                raise ImportFailedError(f"{out}：不是普通文件，不会写入 (not a regular file)")
     except OSError as exc:
         raise ImportFailedError(f"无法写出 {out}：{exc.strerror or exc} (cannot write)") from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
     return Imported(out, located.layout.format, report_year, unit, filled, empty)
 
 
