@@ -13,6 +13,15 @@ import xlcheck
 from xlcheck.findings import Report
 
 
+@pytest.fixture(autouse=True)
+def _cache_of_this_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every xlcheck process it starts) keeps last year's values in a folder of its
+    own, never in the user's cache folder."""
+    folder = tmp_path_factory.mktemp("xlcheck-cache")
+    monkeypatch.setenv("XLCHECK_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def xiaolou(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """The real 2020 township report, typed into Excel as it was published."""

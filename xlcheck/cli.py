@@ -148,6 +148,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
         register_serve(sub)
 
+    cache = sub.add_parser("cache", help="上一年度报告的缓存 (the cache of last year's reports)",
+                           description="--previous 读出的上一年度报告数值保存在本机缓存文件夹中，工作簿未改动时"
+                                       "下次直接使用。本命令显示缓存的位置和大小；--clear 清除（随时可以清除，"
+                                       "下次会重新读取工作簿）。位置可用环境变量 XLCHECK_CACHE_DIR 指定。\n"
+                                       "Where the cache of last year's reports is and how large; --clear empties it.")
+    cache.add_argument("--clear", action="store_true", help="清除缓存 (remove every entry)")
     clean = sub.add_parser("clean", help="清除标注 (remove xlcheck's marks)",
                            description="写出去掉 xlcheck 标注（填充、批注、校验结果表）的副本。")
     clean.add_argument("file", metavar="FILE")
@@ -182,6 +188,10 @@ def _review_options(check: argparse.ArgumentParser) -> None:
                        help="上一年度的报告：工作簿、文件夹、通配符或 @列表；按单位名称（或统一社会信用代码）配对，"
                             "做跨年度比对（T3-XY、T2-XY、XY-COPY），这些文件本身不校验。不给时，同一批中"
                             "相邻年度的报告自动配对 (last year's reports to compare with; paired by unit)")
+    group.add_argument("--no-cache", action="store_true",
+                       help="每次都重新读取 --previous 的工作簿，不使用也不写入缓存（默认把读出的数值存在本机缓存"
+                            "文件夹中，文件未改动时下次直接使用；xlcheck cache 查看或清除）(read last year's "
+                            "workbooks again, without the cache)")
     group.add_argument("--roster", metavar="名单.xlsx",
                        help="应报送单位名单（.xlsx 或 .csv，每行一个单位：单位名称、可选统一社会信用代码、可选"
                             "行政层级）；汇总中列出未报送和名单外的单位，名单给出的行政层级用于校验 "
@@ -329,7 +339,7 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         mode = one.BESIDE
     settings = one.Settings(rules=args.rules, year=args.year, plugins=tuple(args.plugin), annotate=mode,
-                            output=args.output)
+                            output=args.output, cache=not args.no_cache)
     dask = args.executor == "dask"
     tasks = one.plan(found.files, settings, args.out_dir, absolute=dask)
     review = None
@@ -611,6 +621,23 @@ def _clean(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return EXIT_OK
 
 
+def _cache(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .yearcache import cache_dir, clear, size
+
+    root = cache_dir()
+    count, total = size(root)
+    if args.clear:
+        clear(root)
+        left, _ = size(root)
+        if left:
+            print(f"xlcheck: {root}：有 {left} 个缓存文件未能删除 (could not remove every entry)", file=sys.stderr)
+            return EXIT_UNREADABLE
+        print(f"已清除上一年度报告的缓存：{count} 个报告，{total / 1024:.0f} KB（{root}）")
+        return EXIT_OK
+    print(f"上一年度报告的缓存：{root}\n{count} 个报告，{total / 1024:.0f} KB；xlcheck cache --clear 清除")
+    return EXIT_OK
+
+
 def _import(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .published.importer import ImportFailedError, import_report
 
@@ -644,7 +671,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 #: commands whose parsers live in their door's own module
 _DOORS = ("excel", "serve")
 _COMMANDS = {"check": _check, "rules": _rules, "plugins": _plugins, "fields": _fields, "template": _template,
-             "clean": _clean, "excel": _excel, "serve": _serve, "import": _import}
+             "clean": _clean, "cache": _cache, "excel": _excel, "serve": _serve, "import": _import}
 
 if __name__ == "__main__":
     sys.exit(main())

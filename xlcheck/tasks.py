@@ -20,6 +20,7 @@ from .findings import Report
 if TYPE_CHECKING:
     from .inputs import Found
     from .plugins import Registry
+    from .yearcache import YearCache
 
 NONE, BESIDE, IN_PLACE, OUT_DIR = "none", "beside", "in_place", "out_dir"
 
@@ -39,6 +40,9 @@ class Settings(NamedTuple):
     keep_values: bool = False
     #: a roster (``xlcheck.roster.Roster``) giving each unit's 行政层级 to the rules
     roster: Any = None
+    #: keep the values read from last year's workbooks in the user's cache folder and use them again
+    #: while a workbook is unchanged (``xlcheck.yearcache``); each worker finds its own machine's folder
+    cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,12 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     from .check import check, read_values
 
     if task.reference:
-        report = read_values(task.source, rules=settings.rules, registry=registry)
+        cache = _year_cache(settings.rules, registry) if settings.cache else None
+        report = cache.load(task.source) if cache is not None else None
+        if report is None:
+            report = read_values(task.source, rules=settings.rules, registry=registry)
+            if cache is not None:
+                cache.store(task.source, report)
         report.path = task.path
         if report.values is not None:
             report.values.path = task.path
@@ -224,6 +233,21 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
             outcome.write_error = str(exc) or type(exc).__name__
     report.path = task.path
     return outcome
+
+
+#: (id of the registry, rule set) -> (the registry, kept so that its id stays its own; its cache)
+_caches: dict[tuple[int, str], tuple[Registry, YearCache]] = {}
+
+
+def _year_cache(rules: str, registry: Registry) -> YearCache:
+    """One per worker and rule set: its fingerprint reads the plugins' files once."""
+    from .yearcache import YearCache, cache_dir, fingerprint
+
+    key = (id(registry), rules)
+    hit = _caches.get(key)
+    if hit is None or hit[0] is not registry:
+        hit = _caches[key] = (registry, YearCache(cache_dir(), fingerprint(registry, rules)))
+    return hit[1]
 
 
 def _published(path: str) -> bool:
