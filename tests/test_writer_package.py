@@ -1,5 +1,6 @@
-"""How the annotated copy's zip is written: unchanged members copied as stored, fsync only when a file
-is replaced."""
+"""How the annotated copy's zip is written: unchanged members copied as stored, changed ones compressed
+as zipfile would, members read checked against their CRC, fsync only when the workbook itself is
+replaced."""
 
 from __future__ import annotations
 
@@ -74,17 +75,51 @@ def test_members_written_with_data_descriptors_are_copied_right(xiaolou: tuple[P
         assert zf.read("xl/theme/theme1.xml") == zs.read("xl/theme/theme1.xml")
 
 
-@pytest.mark.parametrize("existing", [False, True])
-def test_fsync_only_when_a_file_is_replaced(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch, existing: bool) -> None:
+@pytest.mark.parametrize("target", ["new copy", "earlier copy", "in place"])
+def test_fsync_only_when_the_workbook_itself_is_replaced(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    # a copy, new or over an earlier one, is made from a source left as it was: a crash loses nothing
+    # a second run does not write again; replacing the workbook itself must reach the disk first
     path, _ = xiaolou
-    target = tmp_path / "copy.xlsx"
-    if existing:
-        target.write_bytes(b"an earlier copy")
+    out = path if target == "in place" else tmp_path / "copy.xlsx"
+    if target == "earlier copy":
+        out.write_bytes(b"an earlier copy")
     synced: list[int] = []
     real = os.fsync
     monkeypatch.setattr(writer.os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
-    xlcheck.annotate(xlcheck.check(path), target)
-    assert bool(synced) is existing
-    with zipfile.ZipFile(target) as zf:
+    report = xlcheck.check(path)
+    writer.annotate(path, out, report)
+    assert bool(synced) is (target == "in place")
+    with zipfile.ZipFile(out) as zf:
         assert zf.testzip() is None
+    assert [f.rule for f in xlcheck.check(out).findings] == [f.rule for f in report.findings]
+
+
+def test_a_damaged_member_is_refused(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    path, _ = xiaolou
+    report = xlcheck.check(path)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/theme/theme1.xml")  # a part the writer copies without looking at it
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(writer.WriteError, match="不是有效的 Excel 工作簿"):
+        writer.annotate(damaged, tmp_path / "copy.xlsx", report)
+    assert not (tmp_path / "copy.xlsx").exists()
+
+
+def test_members_compressed_otherwise_are_read_and_kept(xiaolou: tuple[Path, dict[str, str]],
+                                                        tmp_path: Path) -> None:
+    path, _ = xiaolou
+    source = tmp_path / "lzma.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(source, "w") as zout:
+        for info in zin.infolist():
+            kind = zipfile.ZIP_LZMA if info.filename == "xl/theme/theme1.xml" else zipfile.ZIP_DEFLATED
+            zout.writestr(info, zin.read(info), compress_type=kind)
+    report = xlcheck.check(source)
+    out = xlcheck.annotate(report, tmp_path / "copy.xlsx")
+    with zipfile.ZipFile(out) as zf, zipfile.ZipFile(path) as zs:
+        assert zf.testzip() is None
+        assert zf.read("xl/theme/theme1.xml") == zs.read("xl/theme/theme1.xml")

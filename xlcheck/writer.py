@@ -225,7 +225,7 @@ class _Package:
                 infos = {info.filename: info for info in zf.infolist() if not info.is_dir()}
                 if sum(info.file_size for info in infos.values()) > MAX_UNPACKED:
                     raise WriteError(f"{path.name} 解压后过大，不像是一份年度报告工作簿")
-                members = {name: zf.read(name) for name in infos}
+                members = {name: _unpack(zf, data, info) for name, info in infos.items()}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, RuntimeError,
                 NotImplementedError, zlib.error) as exc:
             raise WriteError(
@@ -336,10 +336,11 @@ class _Package:
     def write(self, dst: str | os.PathLike[str]) -> None:
         """Write the package to ``dst`` atomically: temp file in the same directory, then rename.
 
-        The data reaches the disk (fsync) before the rename only when ``dst`` already exists: a crash
-        while replacing a file (``--in-place``, a re-check) must leave the old file or the new one,
-        never an empty one; a new copy beside its source has nothing to lose, and fsync is most of
-        the cost of writing it.
+        The data reaches the disk (fsync) before the rename only when ``dst`` is the workbook read
+        (``--in-place``, clean in place): a crash while replacing it must leave the old workbook or
+        the new one, never an empty one. A copy, new or replacing an earlier copy, is made from a
+        source that stays as it was, so a crash loses nothing a second run does not write again, and
+        fsync (with the rename it makes wait) is most of the cost of writing it.
         """
         from .atomic import unsafe_target
 
@@ -349,7 +350,7 @@ class _Package:
         refused = unsafe_target(target)
         if refused is not None:
             raise WriteError(refused)
-        durable = os.path.lexists(target)
+        durable = _same_file(target, self.path)
         directory = target.parent if str(target.parent) else Path(".")
         try:
             fd, tmp = tempfile.mkstemp(prefix=".~xlcheck-", suffix=".tmp", dir=directory)
@@ -375,28 +376,23 @@ class _Package:
     def _write_zip(self, out: io.BufferedWriter) -> None:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in self.members.items():
+                info = self._zip_info(name)
                 stored = self._stored(name)
                 if stored is None:
-                    zf.writestr(self._zip_info(name), data)
-                else:
-                    _write_stored(zf, self._zip_info(name), self.infos[name], stored)
+                    _write_stored(zf, info, _compress(info, data))
+                    continue
+                old = self.infos[name]
+                info.CRC, info.compress_size, info.file_size = old.CRC, old.compress_size, old.file_size
+                _write_stored(zf, info, stored)
 
     def _stored(self, name: str) -> memoryview | None:
         """An unchanged member's compressed bytes in the source, when they can be copied as they are
         (reading the member checked them against its CRC); recompressing every image and sheet
         would cost more than all the editing."""
         info = self.infos.get(name)
-        if name in self._changed or info is None or info.compress_type not in (zipfile.ZIP_STORED,
-                                                                                zipfile.ZIP_DEFLATED):
+        if name in self._changed or info is None:
             return None
-        header = self._source[info.header_offset:info.header_offset + 30]
-        if len(header) < 30 or header[:4] != b"PK\x03\x04":
-            return None
-        start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(
-            header[28:30], "little")
-        if start + info.compress_size > len(self._source):
-            return None
-        return memoryview(self._source)[start:start + info.compress_size]
+        return _raw(self._source, info)
 
     def _zip_info(self, name: str) -> zipfile.ZipInfo:
         old = self.infos.get(name)
@@ -411,14 +407,70 @@ class _Package:
         return info
 
 
-def _write_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, old: zipfile.ZipInfo, data: memoryview) -> None:
-    """Append a member whose compressed bytes are already known, as ``writestr`` would have written it.
+def _raw(source: bytes, info: zipfile.ZipInfo) -> memoryview | None:
+    """A member's compressed bytes where its local header says they lie in ``source``, when they are
+    stored or deflated, unencrypted, and the header names the member as the directory does (what
+    zipfile checks before it reads one); None otherwise."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & _MASK_UNREAD:
+        return None
+    at = info.header_offset
+    header = source[at:at + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        return None
+    name_end = at + 30 + int.from_bytes(header[26:28], "little")
+    start = name_end + int.from_bytes(header[28:30], "little")
+    if start + info.compress_size > len(source):
+        return None
+    encoding = "utf-8" if int.from_bytes(header[6:8], "little") & 0x800 else "cp437"
+    if source[at + 30:name_end].decode(encoding, "replace") != info.orig_filename:
+        return None
+    return memoryview(source)[start:start + info.compress_size]
+
+
+#: flag bits of a member zipfile reads another way or refuses: encrypted, patched, strongly encrypted
+_MASK_UNREAD = 0x01 | 0x20 | 0x40
+
+
+def _unpack(zf: zipfile.ZipFile, source: bytes, info: zipfile.ZipInfo) -> bytes:
+    """A member's content, checked against its size and CRC. Stored and deflated members (every
+    workbook's) are inflated in one call, zipfile's reading machinery cost more than the inflating;
+    anything else, and any member that does not come out right, is read by zipfile, which raises what
+    is wrong."""
+    raw = _raw(source, info)
+    if raw is not None:
+        try:
+            if info.compress_type == zipfile.ZIP_STORED:
+                data = bytes(raw)
+            else:  # at most the size the directory states: a member cannot inflate past it
+                data = zlib.decompressobj(-15).decompress(raw, info.file_size) if info.file_size else b""
+        except zlib.error:
+            pass
+        else:
+            if len(data) == info.file_size and zlib.crc32(data) == info.CRC:
+                return data
+    return zf.read(info.filename)
+
+
+def _compress(info: zipfile.ZipInfo, data: bytes) -> bytes:
+    """A changed member's stored bytes, as ``writestr`` would write them (the same bytes: deflate at
+    zlib's default level, raw), with ``info`` given their size and CRC."""
+    info.file_size, info.CRC = len(data), zlib.crc32(data)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        data = packer.compress(data) + packer.flush()
+    info.compress_size = len(data)
+    if not info.external_attr:
+        info.external_attr = 0o600 << 16  # what writestr gives a member without permissions
+    return data
+
+
+def _write_stored(zf: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes | memoryview) -> None:
+    """Append a member whose compressed bytes, size and CRC ``info`` already holds, as ``writestr``
+    would have written it, without writing its header twice.
 
     zipfile has no public call for this: the local header is written with ``ZipInfo.FileHeader`` and
     the member registered in the archive's directory, which ``close()`` then writes as usual.
     """
-    info.compress_type = old.compress_type
-    info.CRC, info.compress_size, info.file_size = old.CRC, old.compress_size, old.file_size
     zip64 = info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT
     assert zf.fp is not None
     info.header_offset = zf.fp.tell()
@@ -449,6 +501,14 @@ def _split_sheet(data: bytes) -> tuple[bytes, int, int] | None:
     if end is None or close < end.end():
         return None
     return start.group(0), end.end(), close
+
+
+def _same_file(target: Path, src: Path) -> bool:
+    """Whether writing ``target`` replaces the workbook ``src`` itself (by any of its names)."""
+    try:
+        return os.path.samefile(target, src)
+    except OSError:  # no file there yet
+        return False
 
 
 def _file_mode(target: Path, src: Path) -> int:
