@@ -161,8 +161,32 @@ class RuleContext:
 WARNING_ISSUES = frozenset({"nonstandard", "year"})
 
 
+class _NotLeanError(Exception):
+    """A lean run (:func:`run_rule`) met something only Cerberus' own ``validate`` handles."""
+
+
 class ReportValidator(cerberus.Validator):  # type: ignore[misc]
     """The one Validator subclass: xlcheck's custom rules over the report document."""
+
+    #: set while :func:`run_rule` runs a schema of xlcheck's own rules without Cerberus' machinery
+    _lean = False
+
+    def _error(self, *args: Any) -> None:
+        if not self._lean:
+            super()._error(*args)
+            return
+        # As Cerberus records a custom rule's error (ValidationError of code CUSTOM, no rule, no
+        # constraint, the field's value), sorted after each one as it sorts them — its order is what
+        # findings of one place keep — but without the error trees and handler nothing here reads.
+        if len(args) < 2 or args[1] is not cerberus_errors.CUSTOM:
+            raise _NotLeanError
+        fld = args[0]
+        error = cerberus_errors.ValidationError((*self.document_path, fld), self.schema_path,
+                                                cerberus_errors.CUSTOM.code, None, None, self.document.get(fld),
+                                                args[2:])
+        self.recent_error = error
+        self._errors.append(error)
+        self._errors.sort()
 
     def _hit(self, fld: str, message: str, cells: Iterable[str], severity: Severity | None = None,
              where: str | None = None) -> None:
@@ -849,15 +873,87 @@ def _changed(rule: Rule, change: Mapping[str, Any]) -> Rule:
     return replace(rule, **out)
 
 
-def run_rule(compiled: CompiledRule, document: Mapping[str, Any]) -> list[Finding]:
+def run_rule(compiled: CompiledRule, document: Mapping[str, Any], *, lean: bool = True) -> list[Finding]:
+    """The rule's findings on ``document``; ``lean=False`` runs it through Cerberus' own ``validate``
+    even where the lean run (:func:`lean_plan`) would do (the tests compare the two)."""
     rule = compiled.rule
-    if compiled.validator is None:
+    validator = compiled.validator
+    if validator is None:
         return [_plugin_error(compiled, compiled.problem)]
     try:
-        compiled.validator.validate(document, normalize=False)
-        return [_finding(rule, error, document) for error in _leaves(compiled.validator._errors)]
+        if not (lean and _run_lean(validator, document)):
+            validator.validate(document, normalize=False)
+        return [_finding(rule, error, document) for error in _leaves(validator._errors)]
     except Exception as exc:  # fault isolation: one broken rule never stops the others
         return [_plugin_error(compiled, f"{type(exc).__name__}: {exc}")]
+
+
+#: xlcheck's custom rules by name, as Cerberus finds their methods (``_validate_<rule>``)
+_CUSTOM_RULES = {name.removeprefix("_validate_"): method for name, method in vars(ReportValidator).items()
+                 if name.startswith("_validate_xl_")}
+
+#: a schema's plan for a lean run: field -> its rules' methods and constraints, in the schema's order
+_Plan = dict[str, tuple[tuple[Callable[..., Any], Any], ...]]
+
+
+def lean_plan(validator: ReportValidator) -> _Plan | None:
+    """How :func:`run_rule` runs a schema made of xlcheck's custom rules alone, on top-level fields
+    (every schema of the shipped rule sets but the provincial cover blocks); None for any other.
+
+    For such a schema Cerberus' ``validate(document, normalize=False)`` does no more than call each
+    present field's rules in order (``nullable`` first, which acts only on a None value), and much
+    of its time goes to its own set-up, rule queues and error trees; the lean run calls the same
+    methods with the same arguments and records the same errors in the same order
+    (tests/test_rules.py runs both ways over the test corpus)."""
+    cached = validator.__dict__.get("_xl_plan", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    plan: _Plan | None = {}
+    schema = validator.schema
+    for fld, definitions in (schema.items() if isinstance(schema, Mapping) else ()):
+        if plan is None or not isinstance(fld, str) or not isinstance(definitions, Mapping):
+            plan = None
+            break
+        steps = []
+        for name, constraint in definitions.items():
+            method = _CUSTOM_RULES.get(name)
+            if method is None:
+                plan = None
+                break
+            steps.append((method, constraint))
+        if plan is not None:
+            plan[fld] = tuple(steps)
+    if not isinstance(schema, Mapping) or validator.allow_unknown is not True or validator.ignore_none_values:
+        plan = None
+    validator.__dict__["_xl_plan"] = plan
+    return plan
+
+
+def _run_lean(validator: ReportValidator, document: Mapping[str, Any]) -> bool:
+    """Run the validator's schema the lean way (:func:`lean_plan`); False when it must be Cerberus'."""
+    plan = lean_plan(validator)
+    if plan is None:
+        return False
+    fields = [fld for fld in document if fld in plan]
+    if any(document[fld] is None for fld in fields):
+        return False  # Cerberus' ``nullable`` reports a None value
+    validator._errors = cerberus_errors.ErrorList()
+    validator.recent_error = None
+    validator.document = document
+    validator._lean = True
+    try:
+        # Cerberus walks the document's fields in the document's order, each field's rules in the
+        # schema's order
+        for fld in fields:
+            value = document[fld]
+            for method, constraint in plan[fld]:
+                if method(validator, constraint, fld, value):  # as Cerberus: a true result ends the field
+                    break
+    except _NotLeanError:
+        return False
+    finally:
+        validator._lean = False
+    return True
 
 
 def _plugin_error(compiled: CompiledRule, problem: str) -> Finding:
