@@ -56,3 +56,18 @@ def test_the_same_runner_sees_what_a_batch_imports(tmp_path: Path) -> None:
     code, _out, modules = _imported("check", str(tmp_path), "--no-annotate", "--format", "json")
     assert code in (0, 1)
     assert "xlcheck.batch" in modules
+
+
+#: what writing the copy needs beyond a check is the writer and lxml, not the web: xml.sax.saxutils
+#: (for two escaping helpers) imported urllib.request, ssl and http with it
+NOT_FOR_THE_COPY = ("xml.sax", "urllib.request", "ssl", "http", "openpyxl", "xlcheck.batch", "xlcheck.summary",
+                    "numpy", "rich", "starlette", "xlwings")
+
+
+def test_writing_the_copy_imports_only_the_writer(tmp_path: Path) -> None:
+    source = tmp_path / "report.xlsx"
+    shutil.copy(SAMPLE, source)
+    code, _out, modules = _imported("check", str(source), "--output", str(tmp_path / "copy.xlsx"))
+    assert code in (0, 1) and (tmp_path / "copy.xlsx").exists()
+    assert {"xlcheck.writer", "lxml.etree"} <= modules
+    assert sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_FOR_THE_COPY)) == []

@@ -29,7 +29,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
-from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 
@@ -131,6 +130,22 @@ _VML_SHAPETYPE = (
 )
 
 _LINK_COLOUR = "FF0563C1"
+
+
+def escape(text: str) -> str:
+    """``text`` as XML character data (what ``xml.sax.saxutils.escape`` gives: that module imports
+    urllib.request, and with it ssl, http and email, a third of writing a copy's start-up)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(text: str) -> str:
+    """``text`` as a quoted XML attribute value, as ``xml.sax.saxutils.quoteattr`` quotes it."""
+    text = escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"{}"'.format(text.replace('"', "&quot;"))
 
 
 class WriteError(Exception):
