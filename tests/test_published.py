@@ -9,6 +9,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import published_forms as forms
 import pytest
@@ -573,3 +574,24 @@ def test_a_published_report_has_no_workbook_to_mark(tmp_path: Path) -> None:
             with pytest.raises(WriteError, match="没有可以标注的工作簿；可用 xlcheck import 转为标准工作簿"):
                 write(report)
         assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(path.stem)) == [path.name]
+
+
+@pytest.mark.parametrize("form", ["html", "text", "docx"])
+def test_a_published_number_is_quoted_with_its_digits_as_published(tmp_path: Path, form: str) -> None:
+    """"-73802895.90" on the page is -73802895.90 in the message, not -73802895.9: the clerk looks
+    for what the report says."""
+    import corpus
+
+    values: dict[str, Any] = dict(corpus.consistent_values("2019", seed=5))
+    values["t2.art20_9.procurement.amount"] = "-73802895.90"
+    report = xlcheck.check(_write(form, forms.report_blocks("2019", values, year=2020), tmp_path / "r"))
+    (d1,) = found(report, "D1")
+    assert "填写的是 -73802895.90" in d1.message, d1.message
+    assert d1.where is not None and "“-73802895.90”" in d1.where
+    # a number keeps its digits through pickling (process pools, Dask)
+    import pickle
+
+    from xlcheck.values import Published, show
+
+    again = pickle.loads(pickle.dumps(Published("1,234.50")))
+    assert (again, show(again), type(again)) == (1234.5, "1,234.50", Published)

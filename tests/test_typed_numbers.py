@@ -114,6 +114,9 @@ def test_a_count_typed_oddly_is_read_and_the_character_to_retype_is_named(
         (COUNT, f"{n}件", "单位“件”", None),
         (decisions, f"{n}（其中网上办理16件）", "说明“（其中网上办理16件）”", None),
         (decisions, f"{n}(含自然失效29件)", "说明“(含自然失效29件)”", None),
+        # a note after a comma, no brackets: the number still counts, only the note has to go
+        (decisions, f"{n}，其中网上办理16件", "说明“，其中网上办理16件”", None),
+        (decisions, f"{n}件；均已办结", "说明“；均已办结”", None),
     ]
     for key, typed, what, named in cases:
         # the number stands for ``n`` in the sums: the table still adds up once the cell is read
@@ -175,8 +178,12 @@ def test_a_note_row_under_table_four_is_not_a_value(tmp_path: Path, fmt: str, la
 @pytest.mark.parametrize(("fmt", "key", "typed", "said"), [
     ("2019", "t2.art20_5.licensing.change", "减4", ("用“减”字表示负数", "只填写数字 -4")),
     ("2019", "t2.art20_5.licensing.change", "\u22121", ("U+2212", "只填写数字 -1")),
+    ("2019", "t2.art20_5.licensing.change", "减少4", ("用“减少”表示负数", "只填写数字 -4")),
+    ("2019", "t2.art20_5.licensing.change", "＋5", ("全角符号“＋”", "只填写数字 5")),
+    ("2019", "t2.art20_5.licensing.change", "增加3", ("用“增加”表示正数", "只填写数字 3")),
     ("2019", "t2.art20_9.procurement.amount", "426,796.50元", ("只填写数字 426796.50（表头未注明单位，按元计）",)),
     ("2021", "t2.art20_1.normative.made", "22（其中修订16件）", ("说明“（其中修订16件）”", "只填写数字 22")),
+    ("2021", "t2.art20_1.normative.made", "22，其中修订16件", ("说明“，其中修订16件”", "只填写数字 22")),
     ("2021", "t2.art20_8.fees.amount", "426796元", ("只填写数字 42.6796（本栏单位是万元",)),
     ("2021", "t2.art20_1.normative.repealed", "５", ("全角数字“５”", "只填写数字 5")),
 ])

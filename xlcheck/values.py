@@ -104,6 +104,9 @@ def _parse_text(key: str, ref: str, raw: str, column_unit: str) -> CellValue:
     if (bracket := _note().fullmatch(text)) is not None:  # "22（其中修订16件）": the note is not the value
         text, note = bracket.group(1).strip(), bracket.group(2)
         quirks.append(f"在数字后写了说明“{_note_as_typed(raw, note)}”")
+    elif (loose := _loose_note().fullmatch(text)) is not None:  # "22，其中修订16件", "5件；均已办结"
+        text = loose.group(1).strip()
+        quirks.append(f"在数字后写了说明“{_loose_note_as_typed(raw)}”")
     if re.search(r"\d\s+\d", text):
         quirks.append("数字中间有空格")
     if re.search(r"\d[,，]\d", text):
@@ -136,6 +139,20 @@ def _note() -> re.Pattern[str]:
     """A number followed by a note in brackets: "22（其中修订16件）", "55(含自然失效29件)"; compiled
     on first use, as only cells typed as text reach it."""
     return re.compile(r"([^()\[\]【】]*?\d[^()\[\]【】]*?)\s*[(\[【]([^()\[\]【】]+)[)\]】]")
+
+
+@functools.cache
+def _loose_note() -> re.Pattern[str]:
+    """A number (with its unit) followed by a punctuation mark and words: "22，其中修订16件". What
+    follows the mark starts with no digit, so "1,234" and "1，234" stay numbers."""
+    units = "|".join(_UNITS)
+    return re.compile(rf"([+-]?[\d.,，\s]*\d\s*(?:{units})?)\s*[,，;；。]\s*([^\d\s,，;；。].*)")
+
+
+def _loose_note_as_typed(raw: str) -> str:
+    stripped = raw.strip()
+    found = re.search(r"[,，;；。]\s*[^\d\s,，;；。０-９]", stripped)
+    return stripped[found.start():] if found else stripped
 
 
 def convert(number: str, unit: str, to: str) -> str:
@@ -174,9 +191,27 @@ def _plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+class Published(float):
+    """A number read from a published report's text: the number, and its digits as published
+    ("73802895.90"), which messages quote (a workbook's number cell has no such text)."""
+
+    typed: str
+
+    def __new__(cls, typed: str) -> Published:
+        number = super().__new__(cls, typed.replace(",", ""))
+        number.typed = typed
+        return number
+
+    def __reduce__(self) -> tuple[type[Published], tuple[str]]:  # batch workers return it
+        return Published, (self.typed,)
+
+
 def show(number: float) -> str:
-    """A number as a message shows it: 3 rather than 3.0, and as Excel shows it — 15 significant
-    digits, never in scientific notation (73802895.9, not 7.38029e+07)."""
+    """A number as a message shows it: as published, when it is :class:`Published`; else 3 rather
+    than 3.0, and as Excel shows it — 15 significant digits, never in scientific notation
+    (73802895.9, not 7.38029e+07)."""
+    if type(number) is Published:
+        return number.typed
     if float(number).is_integer() and abs(number) < 1e15:
         return str(int(number))
     return _plain(Decimal(f"{number:.15g}"))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..labels import normalize
+from ..values import Published
 from .model import Block, Paragraph, Table
 
 SHEET = "正文"
@@ -167,9 +168,10 @@ def _table_name(table: Table) -> str:
 
 
 def _value(text: str) -> object:
-    """A table cell as a workbook would hold it: a number typed as a number is a float."""
+    """A table cell as a workbook would hold it: a number typed as a number is a number (which
+    keeps its digits as published, for messages)."""
     if _PLAIN_NUMBER.fullmatch(text):
-        return float(text.replace(",", ""))
+        return Published(text)
     return text
 
 
