@@ -26,7 +26,7 @@ NOT_FOR_ONE_CHECK = (
     "xlcheck.batch", "xlcheck.writer", "xlcheck.summary", "xlcheck.annotated_copy", "xlcheck.review",
     "xlcheck.published", "xlcheck.serve", "xlcheck.excel", "lxml", "openpyxl", "numpy", "highspy", "rich",
     "starlette", "uvicorn", "docx", "pdfplumber", "xlwings", "dask", "distributed", "multiprocessing",
-    "concurrent.futures",
+    "concurrent.futures", "importlib.metadata", "email",
 )
 
 
@@ -71,3 +71,19 @@ def test_writing_the_copy_imports_only_the_writer(tmp_path: Path) -> None:
     assert code in (0, 1) and (tmp_path / "copy.xlsx").exists()
     assert {"xlcheck.writer", "lxml.etree"} <= modules
     assert sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_FOR_THE_COPY)) == []
+
+
+_CERBERUS = """
+import sys, xlcheck, cerberus
+before = "importlib.metadata" in sys.modules
+import importlib.metadata
+print(before, cerberus.__version__ == importlib.metadata.version("Cerberus"),
+      importlib.metadata.distribution("Cerberus").metadata["Name"],
+      cerberus.platform.importlib_metadata.PackageNotFoundError is not None)
+"""
+
+
+def test_cerberus_is_imported_without_importlib_metadata_and_knows_its_version() -> None:
+    # the stand-in Cerberus saw is gone: a later import gets the real importlib.metadata
+    done = subprocess.run([sys.executable, "-c", _CERBERUS], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["False", "True", "Cerberus", "True"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import _startup  # noqa: F401  (first: Cerberus imported without importlib.metadata)
 from .check import check
 from .findings import Finding, Report, Severity
 from .hookspecs import hookimpl
