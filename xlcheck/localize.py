@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .findings import FIX_RULE, Finding, Report, Severity, Suggestion
@@ -66,10 +66,27 @@ class Equation(NamedTuple):
 
 @dataclass
 class Problem:
-    """The equations of one group of cells connected by shared cells."""
+    """The equations of one group of cells connected by shared cells: what the layout and the rule set
+    decide, kept from check to check (:func:`_structure`), never a workbook's numbers."""
 
     equations: list[Equation]
     keys: list[str]
+    #: key -> its index in ``keys``
+    index: dict[str, int] = field(default_factory=dict)
+    #: each equation's terms as (index, coefficient)
+    rows: list[list[tuple[int, float]]] = field(default_factory=list)
+    #: each key's equations, by index
+    rows_of: list[list[int]] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Work out the keys and the indexed form of the equations, once."""
+        self.keys = list(dict.fromkeys(k for eq in self.equations for k, _ in eq.terms))
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        self.rows = [[(self.index[k], c) for k, c in eq.terms] for eq in self.equations]
+        self.rows_of = [[] for _ in self.keys]
+        for r, row in enumerate(self.rows):
+            for i, _ in row:
+                self.rows_of[i].append(r)
 
 
 class Outcome(NamedTuple):
@@ -86,9 +103,8 @@ def localize(report: Report, compiled: Sequence[CompiledRule], document: Mapping
     labels: Mapping[str, str] = document["ctx"].labels
     kinds: Mapping[str, str] = document["ctx"].kinds
     layout = document["meta"]["layout"]
-    equations = _equations(compiled, document, report.format, values, layout.fields)
     order = {c.rule.id: i for i, c in enumerate(compiled)}
-    for problem in _problems(equations, values):
+    for problem in _failing(_structure(compiled, document, report.format, values, layout), values):
         outcome = _solve_problem(problem, values, labels, kinds, layout, order)
         report.suggestions.extend(outcome.suggestions)
         report.candidates.extend(outcome.candidates)
@@ -127,8 +143,43 @@ def _equations(compiled: Sequence[CompiledRule], document: Mapping[str, Any], fm
     return out
 
 
-def _problems(equations: Sequence[Equation], values: Mapping[str, CellValue]) -> list[Problem]:
-    """Groups of equations sharing cells, those with a failing equation only, in sheet order."""
+#: _structure's results: what they were worked out from (the compiled rules, kept alive so that
+#: their ids stay theirs), and the groups of equations
+_STRUCTURES: dict[tuple[Any, ...], tuple[tuple[CompiledRule, ...], list[Problem]]] = {}
+_MAX_STRUCTURES = 64
+
+
+def _structure(compiled: Sequence[CompiledRule], document: Mapping[str, Any], fmt: str | None,
+               values: Mapping[str, CellValue], layout: Any) -> list[Problem]:
+    """The groups of equations of a check: they depend on the rule set, the layout, which of its cells
+    the workbook has and which ``when`` conditions hold, not on the numbers, so reports alike share
+    them (working them out was a third of localizing)."""
+    when = tuple(when_holds(constraint, document) for item in compiled if item.validator is not None
+                 and item.rule.applies_to(fmt) for constraint in equalities(item.rule) if "when" in constraint)
+    key = (tuple(map(id, compiled)), fmt, layout, frozenset(values), when)
+    hit = _STRUCTURES.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], compiled, strict=True)):
+        return hit[1]
+    problems = _problems(_equations(compiled, document, fmt, values, layout.fields))
+    if len(_STRUCTURES) >= _MAX_STRUCTURES:
+        _STRUCTURES.clear()
+    _STRUCTURES[key] = (tuple(compiled), problems)
+    return problems
+
+
+def _failing(problems: Sequence[Problem], values: Mapping[str, CellValue]) -> list[Problem]:
+    """The groups holding a failing equation, in sheet order."""
+    number = {key: cell.number for key, cell in values.items()}
+    out = []
+    for problem in problems:
+        residuals = [eq.residual(number) for eq in problem.equations]
+        if any(r is not None and abs(r) > _TOLERANCE for r in residuals):
+            out.append(problem)
+    return out
+
+
+def _problems(equations: Sequence[Equation]) -> list[Problem]:
+    """Groups of equations sharing cells, in sheet order."""
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -145,14 +196,9 @@ def _problems(equations: Sequence[Equation], values: Mapping[str, CellValue]) ->
     for eq in equations:
         problem = groups.setdefault(find(eq.terms[0][0]), Problem([], []))
         problem.equations.append(eq)
-    number = {key: cell.number for key, cell in values.items()}
-    out = []
     for problem in groups.values():
-        residuals = [eq.residual(number) for eq in problem.equations]
-        if any(r is not None and abs(r) > _TOLERANCE for r in residuals):
-            problem.keys = list(dict.fromkeys(k for eq in problem.equations for k, _ in eq.terms))
-            out.append(problem)
-    return out
+        problem.settle()
+    return list(groups.values())
 
 
 # ── solving ──────────────────────────────────────────────────────────────────────────────────────
@@ -304,12 +350,7 @@ def _searched_fixes(problem: Problem, model: _Model) -> list[_Fix] | None:
 
     Plain Python, not numpy: a report with a slip or three should not pay for loading numpy.
     """
-    index = {k: i for i, k in enumerate(model.keys)}
-    rows = [[(index[k], c) for k, c in eq.terms] for eq in problem.equations]
-    rows_of: list[list[int]] = [[] for _ in model.keys]
-    for r, row in enumerate(rows):
-        for i, _ in row:
-            rows_of[i].append(r)
+    rows, rows_of = problem.rows, problem.rows_of
     current = [v or 0.0 for v in model.current]
     residual = [sum(c * current[i] for i, c in row) - eq.constant for row, eq in zip(rows, problem.equations,
                                                                                          strict=True)]
@@ -405,9 +446,8 @@ def _exact(problem: Problem, model: _Model, moves: Mapping[int, float]) -> _Fix 
         if target < model.lower[i] - _TOLERANCE or abs(target - value[i]) <= _TOLERANCE:
             return None
         value[i] = target
-    index = {k: i for i, k in enumerate(model.keys)}
-    for eq in problem.equations:
-        if abs(sum(c * value[index[k]] for k, c in eq.terms) - eq.constant) > _TOLERANCE:
+    for row, eq in zip(problem.rows, problem.equations, strict=True):
+        if abs(sum(c * value[i] for i, c in row) - eq.constant) > _TOLERANCE:
             return None
     return _Fix(sorted(moves), value, set())
 
