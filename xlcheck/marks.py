@@ -222,7 +222,9 @@ def summary_lines(text: str) -> int:
     are two of the column's character widths, the rest one, with a little room to spare."""
     import unicodedata
 
-    width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    # no character below U+0378 is wide or full-width (unicodedata calls unassigned ones wide): the
+    # ASCII of a message needs no look-up
+    width = len(text) + sum(1 for ch in text if ch >= "\u0378" and unicodedata.east_asian_width(ch) in "WF")
     room = SUMMARY_WIDTHS[SUMMARY_HEADER.index("说明")] - 4
     return max(1, -(-width // room))
 

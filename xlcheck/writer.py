@@ -368,13 +368,15 @@ class _Package:
             raise WriteError(refused)
         durable = _same_file(target, self.path)
         directory = target.parent if str(target.parent) else Path(".")
+        packed = io.BytesIO()  # built in memory, written in one call: a zip is many small writes
+        self._write_zip(packed)
         try:
             fd, tmp = tempfile.mkstemp(prefix=".~xlcheck-", suffix=".tmp", dir=directory)
         except OSError as exc:
             raise WriteError(f"无法写入 {target.name}：{exc.strerror or exc}") from exc
         try:
             with os.fdopen(fd, "wb") as out:
-                self._write_zip(out)
+                out.write(packed.getbuffer())
                 out.flush()
                 if durable:
                     os.fsync(out.fileno())
@@ -389,7 +391,7 @@ class _Package:
             _unlink_quietly(tmp)
             raise
 
-    def _write_zip(self, out: io.BufferedWriter) -> None:
+    def _write_zip(self, out: io.BytesIO) -> None:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in self.members.items():
                 info = self._zip_info(name)
@@ -811,7 +813,9 @@ def _detach(el: etree._Element) -> None:
 
 
 def _local(el: etree._Element) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+    tag = el.tag
+    # "{namespace}name" or "name", as QName(el).localname reads it, without building a QName
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _order_name(el: etree._Element) -> str:
