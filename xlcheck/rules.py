@@ -331,9 +331,13 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         keys = constraint.get("fields") or value.keys()
         if constraint["check"] == "blank":
             keys = self._empty_tables(keys, value, fld)
+        statuses = _VALUE_STATUSES.get(constraint["check"])
         for key in keys:
             cell = value.get(key)
-            if cell is not None and (message := check(cell, labels[key], kinds[key], constraint)):
+            if cell is None:
+                continue
+            label, kind = labels[key], kinds[key]
+            if (statuses is None or cell.status in statuses) and (message := check(cell, label, kind, constraint)):
                 self._hit(fld, message, (cell.ref,))
 
     def _empty_tables(self, keys: Iterable[str], value: Mapping[str, CellValue], fld: str) -> list[str]:
@@ -674,6 +678,8 @@ def _check_magnitude(cell: CellValue, label: str, kind: str, constraint: Mapping
 
 _VALUE_CHECKS = {"count": _check_count, "blank": _check_blank, "text": _check_text,
                  "magnitude": _check_magnitude}
+#: the only statuses a check can report on (the others always pass it): most cells skip the call
+_VALUE_STATUSES = {"blank": frozenset({"blank", "placeholder"}), "text": frozenset({"unit", "text", "formula"})}
 
 
 # ── running rules ────────────────────────────────────────────────────────────────────────────────
