@@ -99,8 +99,9 @@ class Sheet:
     def texts(self) -> list[tuple[int, int, str]]:
         """Every non-empty text cell as ``(row, col, normalised text)``, in reading order."""
         if self._texts is None:
+            # most cells are "" or a number: the truth test turns the empty ones away before isinstance
             self._texts = [(r, c, norm) for r, cells in enumerate(self.rows) for c, value in enumerate(cells)
-                           if isinstance(value, str) and value and (norm := normalize(value))]
+                           if value and isinstance(value, str) and (norm := normalize(value))]
         return self._texts
 
     def merged_end(self, row: int, col: int) -> int:
