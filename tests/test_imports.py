@@ -26,7 +26,7 @@ NOT_FOR_ONE_CHECK = (
     "xlcheck.batch", "xlcheck.writer", "xlcheck.summary", "xlcheck.annotated_copy", "xlcheck.review",
     "xlcheck.published", "xlcheck.serve", "xlcheck.excel", "lxml", "openpyxl", "numpy", "highspy", "rich",
     "starlette", "uvicorn", "docx", "pdfplumber", "xlwings", "dask", "distributed", "multiprocessing",
-    "concurrent.futures", "importlib.metadata", "email",
+    "concurrent.futures", "importlib.metadata", "email", "xlcheck.marks",
 )
 
 

@@ -12,12 +12,12 @@ from .cells import parse_cell
 from .document import build_document
 from .findings import FIX_RULE, Finding, Report, Severity, split_cell_ref
 from .locator import NotAReportError, locate
-from .marks import SUMMARY_MARKER
 from .names import readable
 from .plugins import PluginError, Registry, default_registry
 from .reader import SUPPORTED_SUFFIXES, ReadError, Sheet, WebPageError, Workbook, read_workbook
 from .rules import CompiledRule, LabeledField, run_rule
 from .rules import equalities as rule_equalities
+from .verdict import SUMMARY_MARKER
 from .yearvalues import YearValues
 
 DEFAULT_RULESET = "national"

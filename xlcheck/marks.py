@@ -14,14 +14,17 @@ from .cells import address, parse_cell
 from .findings import FIX_RULE, Finding, Report, Severity, Suggestion, split_cell_ref
 from .values import show
 
+# theirs, re-exported for the sinks
+from .verdict import SUMMARY_MARKER as SUMMARY_MARKER
+from .verdict import describe as describe
+from .verdict import verdict as verdict
+
 SUMMARY_SHEET = "校验结果"
 #: Author of every note xlcheck writes; how a later run tells its own notes from a person's.
 NOTE_AUTHOR = "xlcheck"
 #: Formula of every conditional-formatting rule xlcheck adds (as a file stores it; Excel shows it
 #: with a leading "="): always true, and unmistakably ours.
 MARK_FORMULA = '"xlcheck"<>""'
-#: Text that starts the summary sheet's first cell; how a later run tells its own sheet from a person's.
-SUMMARY_MARKER = "xlcheck 校验结果"
 
 #: Fill and font colours (ARGB) by severity: Excel's own "Bad" and "Neutral" cell styles.
 FILL = {Severity.ERROR: "FFFFC7CE", Severity.WARNING: "FFFFEB9C", Severity.INFO: "FFDDEBF7"}
@@ -178,25 +181,6 @@ def place(marks: Iterable[CellMark], anchor: Callable[[str], tuple[int, int] | N
         placed[where] = PlacedMark(*where, max(seen.severity, mark.severity, key=lambda s: s.rank), note,
                                    seen.suspect or mark.suspect)
     return list(placed.values())
-
-
-def verdict(report: Report) -> str:
-    """The one-line verdict at the top of the summary sheet and at the end of the console output."""
-    errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
-    if errors:
-        head = f"未通过：发现 {errors} 个错误、{warnings} 个警告"
-    elif warnings:
-        head = f"通过，但有 {warnings} 个警告需要核实"
-    else:
-        head = "通过：未发现问题"
-    return head
-
-
-def describe(report: Report) -> str:
-    """Which format and year the workbook was checked as, for the summary sheet's second line."""
-    fmt = f"{report.format} 版格式" if report.format else "格式未识别"
-    year = f"{report.year} 年度" if report.year else "年度未识别"
-    return f"按 {fmt}、{year} 校验"
 
 
 @dataclass(frozen=True)

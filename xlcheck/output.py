@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from .findings import FIX_RULE, Report, Severity
-from .marks import describe, verdict
+from .verdict import describe, verdict
 
 
 @dataclass(frozen=True)
