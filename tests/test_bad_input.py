@@ -445,3 +445,22 @@ def test_a_damaged_local_header_is_damaged(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     report = xlcheck.check(path)
     assert report.error is not None and "damaged" in report.error and "internal" not in report.error
+
+
+def test_the_pre_scan_finds_a_declaration_or_a_formula_wherever_it_is() -> None:
+    """The pre-scan looks for ``<!`` and ``<f``/``:f`` from their rare second byte: it must find them
+    exactly where a plain search does, also past the occurrences it looks at one by one."""
+    import random
+
+    from xlcheck.prescan import _PAIR_TRIES, _may_hold_formulas, _provably_small
+
+    rng = random.Random(15)
+    many = b"<c r=\"A1\"><v>f</v></c>" * (_PAIR_TRIES + 5)  # more lone f's than looked at one by one
+    samples = [b"", b"f", b"<f", b"x:f", b"<!", b"!<", many, many + b"<f>1</f>", many + b"<!-- -->"]
+    samples += [bytes(rng.choice(b"<:f!a/") for _ in range(rng.randrange(40))) for _ in range(3000)]
+    for data in samples:
+        assert _may_hold_formulas(data) == (b"<f" in data or b":f" in data), data
+    sheet = b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>'
+    assert _provably_small(sheet)
+    assert not _provably_small(sheet.replace(b"<sheetData>", b"<!-- x --><sheetData>"))
+    assert not _provably_small(many.replace(b"<v>f", b"<v>!") + b"<!DOCTYPE x>" + sheet)

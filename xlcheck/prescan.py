@@ -313,9 +313,28 @@ def _patterns() -> _Patterns:
 _BEFORE_NAME = frozenset((b" ", b"\t", b"\r", b"\n", b":"))
 
 
+#: occurrences of a pair's second byte :func:`_has_pair` looks at before searching for the pair itself
+_PAIR_TRIES = 64
+
+
+def _has_pair(data: bytes, seconds: bytes, firsts: bytes) -> bool:
+    """Whether ``data`` holds a byte of ``firsts`` followed by ``seconds`` (one byte): ``f`` and ``!``
+    are rare in a sheet part and ``<`` is everywhere, so the rare byte is searched for and the one
+    before it looked at (``b"<f" in data`` stops at every ``<``: three times as slow)."""
+    at = data.find(seconds, 1)
+    for _ in range(_PAIR_TRIES):
+        if at < 0:
+            return False
+        if data[at - 1] in firsts:
+            return True
+        at = data.find(seconds, at + 1)
+    return any(bytes((first,)) + seconds in data for first in firsts)
+
+
 def _may_hold_formulas(data: bytes) -> bool:
-    """False only when no ``<f>`` element (with or without a prefix) can be in the part."""
-    return b"<f" in data or b":f" in data
+    """False only when no ``<f>`` element (with or without a prefix) can be in the part: no ``<f``, no
+    ``:f``."""
+    return _has_pair(data, b"f", b"<:")
 
 
 def _provably_small(data: bytes) -> bool:
@@ -329,7 +348,7 @@ def _provably_small(data: bytes) -> bool:
     declaration, a comment, another encoding, a larger ``<dimension>``) is left to the parser.
     """
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<") or b"<!" in data:
+    if not head.startswith(b"<") or _has_pair(data, b"!", b"<"):  # a declaration, a comment, CDATA
         return False
     elements = data.count(b"<") - data.count(b"</")
     if ((elements + 1025) / 2) ** 2 > MAX_CELLS:

@@ -236,8 +236,8 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         before = document.get("previous")
         sources = (document["values"], before["values"] if isinstance(before, Mapping) else {})
         for left_terms, right_terms in _expanded(self, constraint):
-            this_year = tuple(key for key, _, previous in left_terms + right_terms if not previous)
-            if missing and _lacks(missing, this_year, lacking):
+            if missing and _lacks(missing, tuple(key for key, _, previous in left_terms + right_terms
+                                                  if not previous), lacking):
                 continue
             left = _terms(sources, left_terms)
             if left is None or not left:
