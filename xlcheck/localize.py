@@ -77,6 +77,8 @@ class Problem:
     rows: list[list[tuple[int, float]]] = field(default_factory=list)
     #: each key's equations, by index
     rows_of: list[list[int]] = field(default_factory=list)
+    #: the kinds of the cells it was last solved with, and from them each cell's integrality and sign
+    kinds: tuple[Mapping[str, str], list[bool], list[bool]] | None = None
 
     def settle(self) -> None:
         """Work out the keys and the indexed form of the equations, once."""
@@ -223,9 +225,13 @@ def _model(problem: Problem, values: Mapping[str, CellValue], kinds: Mapping[str
     scale = sum(abs(v) for v in current if v is not None) + sum(abs(eq.constant) for eq in problem.equations)
     # no value the tables can call for exceeds what they hold; twice that, and room for small tables
     big = 2 * scale + 10
-    integer = [kinds.get(k, "count") in ("count", "signed") for k in keys]
-    lower = [-big if kinds.get(k, "count") == "signed" else 0.0 for k in keys]
-    return _Model(keys, [i for i, v in enumerate(current) if v is not None], current, integer, lower,
+    kept = problem.kinds
+    if kept is None or kept[0] is not kinds:  # the layout's kinds, the same object check after check
+        kept = problem.kinds = (kinds, [kinds.get(k, "count") in ("count", "signed") for k in keys],
+                                [kinds.get(k, "count") == "signed" for k in keys])
+    _, integer, signed = kept
+    lower = [-big if s else 0.0 for s in signed]
+    return _Model(keys, [i for i, v in enumerate(current) if v is not None], current, list(integer), lower,
                   [big] * len(keys), big)
 
 
