@@ -19,8 +19,8 @@ workbooks with errors, four that cannot be read, lock and hidden files to skip),
   folder checked without it, turn about in the same run: the ratio of wall clocks (target ≤ 1.5×),
   and of the CPU time of the parent and its workers (steadier on a machine others are using). Three
   ways, as the command line runs them: the reviewer's usual run, last year's values taken from the
-  cache an earlier run left (``xlcheck.yearcache``; the figure the target is stated for); the first
-  run, which reads last year's workbooks and fills the cache; and ``--no-cache``;
+  cache an earlier run left (``xlcheck.yearcache``) and the first run, which reads last year's
+  workbooks and fills the cache, each against the target; and ``--no-cache``;
 * **naive loop**: one process, per file ``openpyxl.load_workbook`` (default options), every cell value
   read into the same grid, then the same locate and rules (``check_workbook``), on every
   ``len/naive``-th file; and xlcheck on one core over the same files, for the per-core ratio.
@@ -261,7 +261,6 @@ def main() -> int:
             figures[f"previous_{way}_s"] = round(seconds, 2)
             if plain_cpu > 0:
                 figures[f"previous_{way}_cpu_ratio"] = round(cpu / plain_cpu, 2)
-        figures["previous_ratio"] = figures["previous_cached_ratio"]
     rows = [
         ("check only", f"{check_rate:.0f} workbooks/s", f"≥ {TARGETS['check']:.0f}", check_rate >= TARGETS["check"]),
         ("check + annotate", f"{annotate_rate:.0f} workbooks/s ({annotated} copies)", f"≥ {TARGETS['annotate']:.0f}",
@@ -272,9 +271,10 @@ def main() -> int:
          f"≥ {TARGETS['naive_ratio']:.0f}×", check_rate / naive_rate >= TARGETS["naive_ratio"]),
     ]
     if previous_times:
-        rows.append(("with --previous", f"{figures['previous_ratio']:.2f}× the run without it "
-                     f"({paired}/{args.n} paired)", f"≤ {TARGETS['previous_ratio']:.1f}×",
-                     figures["previous_ratio"] <= TARGETS["previous_ratio"]))
+        for way, name in (("cached", "with --previous, cached"), ("first", "with --previous, first")):
+            ratio = figures[f"previous_{way}_ratio"]
+            rows.append((name, f"{ratio:.2f}× the run without it ({paired}/{args.n} paired)",
+                         f"≤ {TARGETS['previous_ratio']:.1f}×", ratio <= TARGETS["previous_ratio"]))
     print(f"{files} workbooks in {root}, {args.jobs} jobs on {os.cpu_count()} CPUs, median of {args.repeat}")
     for name, value, target, ok in rows:
         print(f"  {name:<24} {value:<40} target {target:<8} {'ok' if ok else 'MISSED'}")

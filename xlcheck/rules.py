@@ -334,10 +334,9 @@ class ReportValidator(cerberus.Validator):  # type: ignore[misc]
         statuses = _VALUE_STATUSES.get(constraint["check"])
         for key in keys:
             cell = value.get(key)
-            if cell is None:
+            if cell is None or (statuses is not None and cell.status not in statuses):
                 continue
-            label, kind = labels[key], kinds[key]
-            if (statuses is None or cell.status in statuses) and (message := check(cell, label, kind, constraint)):
+            if message := check(cell, labels[key], kinds[key], constraint):
                 self._hit(fld, message, (cell.ref,))
 
     def _empty_tables(self, keys: Iterable[str], value: Mapping[str, CellValue], fld: str) -> list[str]:

@@ -86,9 +86,7 @@ def parse(key: str, ref: str, raw: Any, unit: str = "") -> CellValue:
     """Read one value cell; ``unit`` is the column's own unit ("万元", "元"), to which an amount typed
     with the other currency unit is converted."""
     if type(raw) is float and math.isfinite(raw):  # what calamine gives for nearly every value cell
-        cell = _new(CellValue)  # _plain_cell, written out for the commonest cell
-        cell.__dict__.update(key=key, ref=ref, raw=raw, number=raw, status="number", **_DEFAULTS)
-        return cell
+        return _plain_cell(key, ref, raw, raw, "number")
     if raw is None or raw == "":
         return _plain_cell(key, ref, "", 0.0, "blank")
     if isinstance(raw, Formula):
