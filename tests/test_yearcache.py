@@ -1,5 +1,6 @@
 """Last year's values kept between runs (``xlcheck.yearcache``): the same answers as reading the
-workbooks, a changed workbook read again, and a cache that can never break a run."""
+workbooks, a changed workbook read again, one pack per run, merged when there are many, and a cache
+that can never break a run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from test_years import LAST, THIS, report_at
 
-from xlcheck import batch, review
+from xlcheck import batch, review, yearcache
 from xlcheck.cli import main
 from xlcheck.plugins import default_registry
 from xlcheck.yearcache import YearCache, cache_dir, fingerprint
@@ -34,15 +35,35 @@ def checked(capsys: pytest.CaptureFixture[str], this: Path, last: Path, *options
     return code, json.loads(out)["reports"], err
 
 
-def entries(folder: Path) -> list[Path]:
-    return sorted(folder.rglob("*.json"))
+def packs(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.jsonl"))
+
+
+def entries(folder: Path) -> list[dict[str, Any]]:
+    """Every entry of every pack, as JSON."""
+    return [json.loads(line.partition(" ")[2]) for pack in packs(folder)
+            for line in pack.read_text(encoding="utf-8").splitlines()]
+
+
+def rewrite(folder: Path, change: Any) -> None:
+    """Each pack's lines, each as ``change(digest, JSON text)`` gives it back."""
+    for pack in packs(folder):
+        lines = [change(*line.split(" ", 1)) for line in pack.read_text(encoding="utf-8").splitlines()]
+        pack.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def review_run(this: Path, last: Path, settings: batch.Settings) -> review.ReviewResult:
+    tasks = batch.plan(batch.expand([str(this)]).files, settings)
+    previous = batch.plan(batch.expand([str(last)]).files, settings)
+    return review.run(tasks, previous, settings, registry=default_registry(), explicit=True, jobs=1)
 
 
 def test_a_second_run_gives_the_same_answers_from_the_cache(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                            _cache_of_this_test: Path) -> None:
     this, last = years(tmp_path, carried=2)
     first = checked(capsys, this, last)
-    assert len(entries(_cache_of_this_test)) == 2  # one entry for each of last year's workbooks
+    # one pack for the run, with an entry for each of last year's workbooks
+    assert len(packs(_cache_of_this_test)) == 1 and len(entries(_cache_of_this_test)) == 2
     second = checked(capsys, this, last)
     assert second == first
     qingshan = next(r for r in first[1] if r["path"].endswith("青山.xlsx"))
@@ -51,23 +72,46 @@ def test_a_second_run_gives_the_same_answers_from_the_cache(tmp_path: Path, caps
     assert xy and "四、结转下年度继续办理（自然人）为 3" in xy[0]["message"]
 
 
-def test_a_cached_workbook_is_not_opened_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cached_workbook_is_not_opened_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               _cache_of_this_test: Path) -> None:
     this, last = years(tmp_path, carried=2)
     settings = batch.Settings(cache=True)
 
     def run() -> list[list[str]]:
-        tasks = batch.plan(batch.expand([str(this)]).files, settings)
-        previous = batch.plan(batch.expand([str(last)]).files, settings)
-        done = review.run(tasks, previous, settings, registry=default_registry(), explicit=True, jobs=1)
-        return [[f.message for f in r.findings] for r in done.result.reports]
+        return [[f.message for f in r.findings] for r in review_run(this, last, settings).result.reports]
 
     before = run()
+    from xlcheck.check import read_values
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("last year's workbook was read again")
+    read: list[str] = []
 
-    monkeypatch.setattr(sys.modules["xlcheck.check"], "read_values", refuse)
+    def counted(path: str, **options: Any) -> Any:
+        read.append(os.path.basename(path))
+        return read_values(path, **options)
+
+    monkeypatch.setattr(sys.modules["xlcheck.check"], "read_values", counted)
     assert run() == before
+    assert read == []
+    # only the workbook that changed is read again, and the next run's pack holds only it
+    report_at(last / "石滩.xlsx", LAST, 2022, unit="石滩镇人民政府")
+    assert run() == before
+    assert read == ["石滩.xlsx"]
+    assert [len(p.read_text(encoding="utf-8").splitlines()) for p in packs(_cache_of_this_test)] == [2, 1]
+    assert run() == before and read == ["石滩.xlsx"]
+
+
+def test_cached_reports_count_on_the_progress_bar(tmp_path: Path) -> None:
+    this, last = years(tmp_path)
+    settings = batch.Settings(cache=True)
+    for _ in range(2):  # the first run reads last year's workbooks, the second takes them from the cache
+        seen: list[int] = []
+        tasks = batch.plan(batch.expand([str(this)]).files, settings)
+        previous = batch.plan(batch.expand([str(last)]).files, settings)
+        done = review.run(tasks, previous, settings, registry=default_registry(), explicit=True, jobs=1,
+                          on_outcome=lambda o, seen=seen: seen.append(o.index))
+        assert sorted(seen) == [0, 1, 2, 3]
+        assert [o.index for o in done.previous] == [2, 3]
+        assert [os.path.basename(o.report.path) for o in done.previous] == ["石滩.xlsx", "青山.xlsx"]
 
 
 def test_a_changed_workbook_is_read_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -88,26 +132,94 @@ def test_no_cache_neither_reads_nor_writes_it(tmp_path: Path, capsys: pytest.Cap
                                               _cache_of_this_test: Path) -> None:
     this, last = years(tmp_path)
     assert checked(capsys, this, last, "--no-cache")[0] == 0
-    assert entries(_cache_of_this_test) == []
+    assert packs(_cache_of_this_test) == []
     checked(capsys, this, last)
-    for entry in entries(_cache_of_this_test):  # entries that would say 青山 carried forward 9
-        data = json.loads(entry.read_text(encoding="utf-8"))
+
+    def nine(digest: str, text: str) -> str:  # entries that would say 青山 carried forward 9
+        data = json.loads(text)
         for key in ("t3.carry_forward.natural", "t3.carry_forward.total"):
             data["report"]["values"]["cells"][key][0] = 9
-        entry.write_text(json.dumps(data), encoding="utf-8")
+        return f"{digest} {json.dumps(data)}"
+
+    rewrite(_cache_of_this_test, nine)
     assert checked(capsys, this, last)[0] == 1  # the cache is used: 9 is not 3
     assert checked(capsys, this, last, "--no-cache")[0] == 0  # the workbooks say 3
 
 
-@pytest.mark.parametrize("damage", ["", "{", "[]", '{"key": 1}', '{"key": null, "report": {}}'])
+@pytest.mark.parametrize("damage", ["", "{", "[]", '{"key": 1}', '{"key": null, "report": {}}', "\u2028"])
 def test_a_damaged_entry_is_read_from_the_workbook_and_replaced(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], _cache_of_this_test: Path, damage: str) -> None:
     this, last = years(tmp_path, carried=2)
     first = checked(capsys, this, last)
-    for entry in entries(_cache_of_this_test):
-        entry.write_text(damage, encoding="utf-8")
+    rewrite(_cache_of_this_test, lambda digest, text: f"{digest} {damage}")
     assert checked(capsys, this, last) == first
-    assert all(json.loads(e.read_text(encoding="utf-8"))["report"] for e in entries(_cache_of_this_test))
+    cache = YearCache(_cache_of_this_test, fingerprint(default_registry(), "national"))
+    assert all(cache.lookup([str(last / "青山.xlsx"), str(last / "石滩.xlsx")]))  # good entries again
+
+
+@pytest.mark.parametrize("damage", [b"", b"\xff\xfe\x00garbage", b"0" * 64 + b" {\n" * 3, b"\n\n\n"])
+def test_a_damaged_pack_is_read_from_the_workbooks(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   _cache_of_this_test: Path, damage: bytes) -> None:
+    this, last = years(tmp_path, carried=2)
+    first = checked(capsys, this, last)
+    for pack in packs(_cache_of_this_test):
+        pack.write_bytes(damage)
+    assert checked(capsys, this, last) == first
+
+
+def test_packs_are_merged_without_the_entries_of_changed_workbooks(tmp_path: Path,
+                                                                    _cache_of_this_test: Path) -> None:
+    folder = tmp_path / "2022"
+    books = [report_at(folder / f"单位{i}.xlsx", LAST, 2022, unit=f"单位{i}镇人民政府")
+             for i in range(yearcache.MAX_PACKS + 1)]
+    cache = YearCache(_cache_of_this_test, fingerprint(default_registry(), "national"))
+    from xlcheck.check import read_values
+
+    for book in books:  # a run for each workbook, each leaving a pack
+        cache.store(str(book), read_values(book))
+    assert len(packs(_cache_of_this_test)) == 1  # the ninth pack had the nine merged
+    assert {e["key"][1] for e in entries(_cache_of_this_test)} == {os.path.realpath(b) for b in books}
+    report_at(books[0], dict(LAST, **{"t3.new.natural": 4, "t3.new.total": 5}), 2022, unit="单位0镇人民政府")
+    assert cache.load(str(books[0])) is None  # changed since: read again
+    for book in books[1:]:
+        cache.store(str(book), read_values(book))
+    assert len(entries(_cache_of_this_test)) == len(books) - 1  # the changed one's old entry is gone
+    assert cache.load(str(books[1])) is not None
+
+
+def test_other_fingerprints_and_the_older_layout_are_removed_in_time(tmp_path: Path,
+                                                                      _cache_of_this_test: Path) -> None:
+    last = report_at(tmp_path / "2022.xlsx", LAST, 2022)
+    base = _cache_of_this_test / "previous"
+    old_layout = base / "ab"  # one JSON file per entry, before packs
+    old_layout.mkdir(parents=True)
+    (old_layout / ("ab" + "0" * 62 + ".json")).write_text("{}", encoding="utf-8")
+    recent, unused = base / ("1" * 32), base / ("2" * 32)
+    for folder in (recent, unused):
+        folder.mkdir()
+        (folder / "1-1.jsonl").write_text("", encoding="utf-8")
+    month = 86400 * (yearcache.STALE_DAYS + 1)
+    os.utime(unused, (os.path.getmtime(unused) - month,) * 2)
+    from xlcheck.check import read_values
+
+    YearCache(_cache_of_this_test, fingerprint(default_registry(), "national")).store(str(last), read_values(last))
+    assert sorted(p.name for p in base.iterdir()) == sorted([recent.name, fingerprint(default_registry(),
+                                                                                         "national")[:32]])
+
+
+def test_a_half_written_pack_is_not_read(tmp_path: Path, _cache_of_this_test: Path) -> None:
+    last = report_at(tmp_path / "2022.xlsx", LAST, 2022)
+    from xlcheck.atomic import TEMP_PREFIX
+    from xlcheck.check import read_values
+
+    cache = YearCache(_cache_of_this_test, fingerprint(default_registry(), "national"))
+    line = cache.entry(str(last), read_values(last))
+    assert line is not None
+    cache.root.mkdir(parents=True)
+    (cache.root / f"{TEMP_PREFIX}x.jsonl").write_text(line + "\n", encoding="utf-8")  # another run, mid-write
+    assert cache.load(str(last)) is None
+    cache.keep([line])
+    assert cache.load(str(last)) is not None
 
 
 def test_an_unusable_cache_folder_never_breaks_the_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -143,7 +255,7 @@ def test_the_cache_command_shows_and_clears(tmp_path: Path, capsys: pytest.Captu
     assert str(_cache_of_this_test) in out and "2 个报告" in out
     assert main(["cache", "--clear"]) == 0
     assert "已清除" in capsys.readouterr().out
-    assert entries(_cache_of_this_test) == []
+    assert packs(_cache_of_this_test) == []
     assert main(["cache"]) == 0 and "0 个报告" in capsys.readouterr().out
 
 

@@ -2,7 +2,9 @@
 cross-year rules, then writing the annotated copies.
 
 1. every workbook is checked (and every ``--previous`` workbook read, not checked) by the batch
-   executor chosen — in this process, a process pool or on Dask — each keeping its values;
+   executor chosen — in this process, a process pool or on Dask — each keeping its values; last
+   year's workbooks the cache holds unchanged (``xlcheck.yearcache``) are taken from it here, and
+   what the workers read is kept in it;
 2. here, in this process: reports are paired with last year's and the cross-year rules run
    (``xlcheck.pairing``), from the values the workers returned;
 3. the annotated copies are written by the same executor, now that every finding is known.
@@ -46,11 +48,17 @@ def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: b
 
     n = len(tasks)
     references = [replace(t, index=n + i, reference=True) for i, t in enumerate(previous)]
+    cached = _cached(references, settings, registry, on_outcome)
     checking = settings._replace(annotate=batch.NONE, keep_values=True)
-    first = batch.run([*tasks, *references], checking, registry=registry, jobs=jobs, scheduler=scheduler,
-                      on_outcome=on_outcome)
+    first = batch.run([*tasks, *(t for t in references if t.index not in cached)], checking, registry=registry,
+                      jobs=jobs, scheduler=scheduler, on_outcome=on_outcome)
     outcomes = [o for o in first.outcomes if o.index < n]
-    before = [o for o in first.outcomes if o.index >= n]
+    read = [o for o in first.outcomes if o.index >= n]
+    if settings.cache:  # what was read before a Ctrl-C is as good as the rest
+        from .tasks import year_cache
+
+        year_cache(settings.rules, registry).keep(o.entry for o in read)
+    before = sorted([*read, *cached.values()], key=lambda o: o.index)
     paired = compare_years([o.report for o in outcomes], [o.report for o in before], registry=registry,
                            rules=settings.rules, explicit=explicit)
     peak, interrupted = first.peak_rss, first.interrupted
@@ -71,3 +79,24 @@ def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: b
                 outcome.write_error = done.report.error
     result = batch.BatchResult(outcomes, n, interrupted, peak)
     return ReviewResult(result, before, paired)
+
+
+def _cached(references: Sequence[batch.Task], settings: batch.Settings, registry: Registry,
+            on_outcome: batch.Progress | None) -> dict[int, batch.Outcome]:
+    """Last year's reports the cache holds (``settings.cache``), by index: looked up here, so that
+    the workers get only the workbooks that have to be read."""
+    if not settings.cache or not references:
+        return {}
+    from .tasks import year_cache
+
+    found = {}
+    for task, report in zip(references, year_cache(settings.rules, registry).lookup([t.source for t in references]),
+                            strict=True):
+        if report is not None:
+            report.path = task.path
+            if report.values is not None:
+                report.values.path = task.path
+            found[task.index] = outcome = batch.Outcome(task.index, report)
+            if on_outcome is not None:
+                on_outcome(outcome)
+    return found

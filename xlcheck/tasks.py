@@ -41,7 +41,8 @@ class Settings(NamedTuple):
     #: a roster (``xlcheck.roster.Roster``) giving each unit's 行政层级 to the rules
     roster: Any = None
     #: keep the values read from last year's workbooks in the user's cache folder and use them again
-    #: while a workbook is unchanged (``xlcheck.yearcache``); each worker finds its own machine's folder
+    #: while a workbook is unchanged (``xlcheck.yearcache``): the parent looks them up and keeps them,
+    #: the workers return what they read as entries
     cache: bool = False
 
 
@@ -71,6 +72,8 @@ class Outcome:
     copy: str | None = None
     #: why the annotated copy could not be written
     write_error: str | None = None
+    #: last year's report as a line for the parent to keep in the cache (``YearCache.entry``)
+    entry: str | None = None
 
 
 @dataclass(eq=False)
@@ -199,17 +202,13 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     """Check one file and write its annotated copy as ``settings`` says; never raises for a bad file."""
     from .check import check, read_values
 
-    if task.reference:
-        cache = _year_cache(settings.rules, registry) if settings.cache else None
-        report = cache.load(task.source) if cache is not None else None
-        if report is None:
-            report = read_values(task.source, rules=settings.rules, registry=registry)
-            if cache is not None:
-                cache.store(task.source, report)
+    if task.reference:  # the parent looked it up in the cache already (xlcheck.review)
+        report = read_values(task.source, rules=settings.rules, registry=registry)
+        entry = year_cache(settings.rules, registry).entry(task.source, report) if settings.cache else None
         report.path = task.path
         if report.values is not None:
             report.values.path = task.path
-        return Outcome(task.index, report)
+        return Outcome(task.index, report, entry=entry)
     if task.report is not None:
         report = task.report
         report.path = task.source
@@ -239,8 +238,8 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
 _caches: dict[tuple[int, str], tuple[Registry, YearCache]] = {}
 
 
-def _year_cache(rules: str, registry: Registry) -> YearCache:
-    """One per worker and rule set: its fingerprint reads the plugins' files once."""
+def year_cache(rules: str, registry: Registry) -> YearCache:
+    """One per process and rule set: its fingerprint reads the plugins' files once."""
     from .yearcache import YearCache, cache_dir, fingerprint
 
     key = (id(registry), rules)

@@ -3,13 +3,21 @@
 A reviewer checks this year's folder again and again as units send their workbooks, each time with
 ``--previous`` over last year's folder, which does not change: reading and locating those workbooks
 again costs as much as most of a check. So the values read from each of last year's files are kept
-in the user's cache folder, one small JSON file per workbook, and used again while the workbook is
-the same file with the same size, modification and change times, read by the same xlcheck, plugins
-and rule set.
+in the user's cache folder and used again while the workbook is the same file with the same size,
+modification and change times, read by the same xlcheck, plugins and rule set.
 
-The cache is never needed: a missing, damaged or unwritable entry is read from the workbook again,
-and nothing here ever raises. Entries are JSON (never pickle: a file in a folder is not code to run),
-written to a temporary file and renamed into place, so a reader never sees half of one.
+The parent process looks every workbook up before the run (only the others go to the workers) and
+keeps what the workers read as one file for the run, a *pack*: a line per workbook, the digest of its
+key and then its JSON. One pack rather than a file per workbook: creating and renaming a thousand
+small files cost more than reading the workbooks. Packs of one rule set and code live in a folder
+named after that fingerprint; once there are more than :data:`MAX_PACKS`, they are merged into one,
+without the entries whose workbook has changed or gone. Folders of other fingerprints (an older
+xlcheck, a plugin since edited) are removed when unused for :data:`STALE_DAYS` days.
+
+The cache is never needed: a missing, damaged or unwritable pack or entry means reading the workbook
+again, and nothing here ever raises. Entries are JSON (never pickle: a file in a folder is not code
+to run), and a pack is written to a temporary file and renamed into place, so a reader never sees
+half of one.
 """
 
 from __future__ import annotations
@@ -20,10 +28,12 @@ import json
 import os
 import shutil
 import sys
+import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic import replacing
+from .atomic import TEMP_PREFIX, replacing
 from .findings import Report
 from .yearvalues import YearValues
 
@@ -31,9 +41,17 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 #: the layout of an entry; a new one makes every older entry a miss
-SCHEMA = 1
+SCHEMA = 2
 ENV = "XLCHECK_CACHE_DIR"
 _FOLDER = "previous"
+_SUFFIX = ".jsonl"
+#: a fingerprint's folder holding more packs than this has them merged
+MAX_PACKS = 8
+#: packs beyond this many bytes in all are not read (a cache is for a province's folder, not more)
+MAX_BYTES = 1 << 30
+#: a folder of another fingerprint unused for this long is removed
+STALE_DAYS = 30
+_DIGEST = 64
 
 
 def cache_dir() -> Path:
@@ -82,55 +100,140 @@ def _mtime(path: str) -> int | None:
         return None
 
 
+def _key(stamp: str, source: str) -> tuple[str, list[Any]] | None:
+    """The digest and key of ``source`` as it is now; None when it cannot be looked at."""
+    try:
+        real = os.path.realpath(source)
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return None
+    # ctime too: a copy made with its times kept (cp -p, a sync tool) has a new change time
+    key = [stamp, real, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest(), key
+
+
 class YearCache:
-    """The entries of one rule set's run, in ``root`` (see :func:`cache_dir`)."""
+    """The entries of one rule set's runs, in ``root`` (see :func:`cache_dir`)."""
 
     def __init__(self, root: str | os.PathLike[str], stamp: str) -> None:
-        self.root = Path(root) / _FOLDER
+        self.base = Path(root) / _FOLDER
+        self.root = self.base / stamp[:32]
         self.stamp = stamp
 
-    def _entry(self, source: str) -> tuple[Path, list[Any]] | None:
-        try:
-            real = os.path.realpath(source)
-            st = os.stat(real)
-        except OSError:
-            return None
-        # ctime too: a copy made with its times kept (cp -p, a sync tool) has a new change time
-        key = [self.stamp, real, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
-        digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
-        return self.root / digest[:2] / f"{digest}.json", key
+    def lookup(self, sources: Sequence[str]) -> list[Report | None]:
+        """Last year's reports read from ``sources`` before, each None unless its file has not
+        changed since."""
+        if not sources:
+            return []
+        lines = self._lines()
+        found: list[Report | None] = []
+        for source in sources:
+            report = None
+            key = _key(self.stamp, source) if lines else None
+            if key is not None and key[0] in lines:
+                report = _parse(source, lines[key[0]], key[1])
+            found.append(report)
+        return found
 
     def load(self, source: str) -> Report | None:
         """Last year's report read from ``source`` before, when the file has not changed since."""
-        entry = self._entry(source)
-        if entry is None:
-            return None
-        path, key = entry
-        try:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            if data["key"] != key:
-                return None
-            return _report(source, data["report"])
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None  # no entry yet, or one this version cannot use: read the workbook
+        return self.lookup([source])[0]
 
-    def store(self, source: str, report: Report) -> None:
-        """Keep what was read from ``source``; only a report read without error is kept (a file that
-        could not be opened may be readable next time)."""
+    def entry(self, source: str, report: Report) -> str | None:
+        """The line that keeps what was read from ``source`` (a worker makes it, the parent writes it
+        with :meth:`keep`); None for a report read with an error (a file that could not be opened
+        may be readable next time)."""
         if report.error is not None or report.values is None:
+            return None
+        key = _key(self.stamp, source)
+        if key is None:
+            return None
+        return f"{key[0]} {json.dumps({'key': key[1], 'report': _data(report)}, ensure_ascii=False)}"
+
+    def keep(self, entries: Iterable[str | None]) -> None:
+        """Write ``entries`` (from :meth:`entry`) as one new pack, then merge the packs when there
+        are many, and remove other fingerprints' unused folders."""
+        lines = [e for e in entries if e]
+        if not lines:
             return
-        entry = self._entry(source)
-        if entry is None:
-            return
-        path, key = entry
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with replacing(path, durable=False, suffix=".json") as tmp:
-                tmp.write_text(json.dumps({"key": key, "report": _data(report)}, ensure_ascii=False),
-                               encoding="utf-8")
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._write(self.root / f"{time.time_ns():x}-{os.getpid()}{_SUFFIX}", lines)
+            packs = self._packs()
+            if len(packs) > MAX_PACKS:
+                self._merge(packs)
+            self._prune()
         except OSError:
             pass  # a full disk or a read-only home: the run goes on without the cache
+
+    def store(self, source: str, report: Report) -> None:
+        """Keep what was read from ``source`` (one workbook: :meth:`entry` and :meth:`keep`)."""
+        self.keep([self.entry(source, report)])
+
+    def _packs(self) -> list[Path]:
+        try:
+            names = os.listdir(self.root)
+        except OSError:
+            return []
+        return sorted(self.root / n for n in names if n.endswith(_SUFFIX) and not n.startswith(TEMP_PREFIX))
+
+    def _lines(self) -> dict[str, str]:
+        """Every entry's digest and JSON, the newest pack's winning (names sort by time)."""
+        lines: dict[str, str] = {}
+        total = 0
+        for pack in self._packs():
+            try:
+                data = pack.read_bytes()
+            except OSError:
+                continue  # merged away by another run meanwhile
+            total += len(data)
+            if total > MAX_BYTES:
+                break
+            for line in data.decode("utf-8", "replace").split("\n"):  # not splitlines: U+2028 is JSON text
+                digest, _, rest = line.partition(" ")
+                if len(digest) == _DIGEST and rest:
+                    lines[digest] = rest
+        return lines
+
+    def _write(self, path: Path, lines: list[str]) -> None:
+        with replacing(path, durable=False, suffix=_SUFFIX) as tmp:
+            tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+    def _merge(self, packs: list[Path]) -> None:
+        """One pack for ``packs``, without the entries whose workbook changed or went; written before
+        the old ones go, so another run reading them meanwhile loses nothing."""
+        kept = []
+        for digest, rest in self._lines().items():
+            with contextlib.suppress(ValueError, TypeError, KeyError, IndexError):
+                key = json.loads(rest)["key"]
+                now = _key(self.stamp, key[1])
+                if now is not None and now[0] == digest:
+                    kept.append(f"{digest} {rest}")
+        self._write(self.root / f"{time.time_ns():x}-{os.getpid()}-merged{_SUFFIX}", kept)
+        for pack in packs:
+            with contextlib.suppress(OSError):
+                pack.unlink()
+
+    def _prune(self) -> None:
+        stale = time.time() - STALE_DAYS * 86400
+        with contextlib.suppress(OSError):
+            for folder in os.scandir(self.base):
+                if folder.name == self.root.name or not folder.is_dir(follow_symlinks=False):
+                    continue
+                # an older layout's folders (a file per entry) go at once; another fingerprint's
+                # when unused for a while (another xlcheck may still be using it)
+                if len(folder.name) != len(self.root.name) or folder.stat().st_mtime < stale:
+                    shutil.rmtree(folder.path, ignore_errors=True)
+
+
+def _parse(source: str, rest: str, key: list[Any]) -> Report | None:
+    try:
+        data = json.loads(rest)
+        if data["key"] != key:
+            return None
+        return _report(source, data["report"])
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None  # an entry this version cannot use: read the workbook
 
 
 def _data(report: Report) -> dict[str, Any]:
@@ -160,15 +263,17 @@ def _text(value: Any) -> str | None:
 
 
 def size(root: str | os.PathLike[str]) -> tuple[int, int]:
-    """How many entries the cache in ``root`` holds, and their bytes."""
-    count = total = 0
+    """How many workbooks the cache in ``root`` holds, and the bytes of its packs."""
+    digests: set[bytes] = set()
+    total = 0
     for folder, _, names in os.walk(Path(root) / _FOLDER):
         for name in names:
-            if name.endswith(".json"):
-                count += 1
+            if name.endswith(_SUFFIX) and not name.startswith(TEMP_PREFIX):
                 with contextlib.suppress(OSError):
-                    total += os.path.getsize(os.path.join(folder, name))
-    return count, total
+                    data = Path(folder, name).read_bytes()
+                    total += len(data)
+                    digests.update(line.partition(b" ")[0] for line in data.split(b"\n") if line)
+    return len(digests), total
 
 
 def clear(root: str | os.PathLike[str]) -> None:
