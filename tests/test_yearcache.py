@@ -100,15 +100,29 @@ def test_a_cached_workbook_is_not_opened_again(tmp_path: Path, monkeypatch: pyte
     assert run() == before and read == ["石滩.xlsx"]
 
 
-def test_cached_reports_count_on_the_progress_bar(tmp_path: Path) -> None:
+def test_cached_reports_count_on_the_progress_bar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     this, last = years(tmp_path)
     settings = batch.Settings(cache=True)
+    started: list[bool] = []
+    run = batch.run
+
+    def running(*args: Any, **kwargs: Any) -> batch.BatchResult:
+        started.append(True)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "run", running)
     for _ in range(2):  # the first run reads last year's workbooks, the second takes them from the cache
         seen: list[int] = []
+
+        def told(outcome: batch.Outcome, seen: list[int] = seen) -> None:
+            assert started, "a progress bar started before the workers were forked"
+            seen.append(outcome.index)
+
+        started.clear()
         tasks = batch.plan(batch.expand([str(this)]).files, settings)
         previous = batch.plan(batch.expand([str(last)]).files, settings)
         done = review.run(tasks, previous, settings, registry=default_registry(), explicit=True, jobs=1,
-                          on_outcome=lambda o, seen=seen: seen.append(o.index))
+                          on_outcome=told)
         assert sorted(seen) == [0, 1, 2, 3]
         assert [o.index for o in done.previous] == [2, 3]
         assert [os.path.basename(o.report.path) for o in done.previous] == ["石滩.xlsx", "青山.xlsx"]
@@ -137,8 +151,9 @@ def test_no_cache_neither_reads_nor_writes_it(tmp_path: Path, capsys: pytest.Cap
 
     def nine(digest: str, text: str) -> str:  # entries that would say 青山 carried forward 9
         data = json.loads(text)
+        kept = data["report"]["values"]
         for key in ("t3.carry_forward.natural", "t3.carry_forward.total"):
-            data["report"]["values"]["cells"][key][0] = 9
+            kept["numbers"][kept["keys"].index(key)] = 9
         return f"{digest} {json.dumps(data)}"
 
     rewrite(_cache_of_this_test, nine)
@@ -146,12 +161,23 @@ def test_no_cache_neither_reads_nor_writes_it(tmp_path: Path, capsys: pytest.Cap
     assert checked(capsys, this, last, "--no-cache")[0] == 0  # the workbooks say 3
 
 
-@pytest.mark.parametrize("damage", ["", "{", "[]", '{"key": 1}', '{"key": null, "report": {}}', "\u2028"])
+@pytest.mark.parametrize("damage", ["", "{", "[]", '{"key": 1}', '{"key": null, "report": {}}', "\u2028",
+                                    "numbers", "keys"])
 def test_a_damaged_entry_is_read_from_the_workbook_and_replaced(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], _cache_of_this_test: Path, damage: str) -> None:
     this, last = years(tmp_path, carried=2)
     first = checked(capsys, this, last)
-    rewrite(_cache_of_this_test, lambda digest, text: f"{digest} {damage}")
+    def damaged(digest: str, text: str) -> str:
+        if damage not in ("numbers", "keys"):
+            return f"{digest} {damage}"
+        data = json.loads(text)  # the key intact, a column of the wrong kind or length
+        column = data["report"]["values"][damage]
+        column[0] = "3" if damage == "numbers" else None
+        if damage == "keys":
+            column.pop()
+        return f"{digest} {json.dumps(data)}"
+
+    rewrite(_cache_of_this_test, damaged)
     assert checked(capsys, this, last) == first
     cache = YearCache(_cache_of_this_test, fingerprint(default_registry(), "national"))
     assert all(cache.lookup([str(last / "青山.xlsx"), str(last / "石滩.xlsx")]))  # good entries again

@@ -48,10 +48,22 @@ def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: b
 
     n = len(tasks)
     references = [replace(t, index=n + i, reference=True) for i, t in enumerate(previous)]
-    cached = _cached(references, settings, registry, on_outcome)
+    cached = _cached(references, settings, registry)
+    unreported = list(cached.values()) if on_outcome is not None else []
+    tell = on_outcome or (lambda outcome: None)
+
+    def progress(outcome: batch.Outcome) -> None:
+        # the cached reports count with the first result: a progress bar starts its thread then,
+        # and must not before the workers are forked
+        while unreported:
+            tell(unreported.pop())
+        tell(outcome)
+
     checking = settings._replace(annotate=batch.NONE, keep_values=True)
     first = batch.run([*tasks, *(t for t in references if t.index not in cached)], checking, registry=registry,
-                      jobs=jobs, scheduler=scheduler, on_outcome=on_outcome)
+                      jobs=jobs, scheduler=scheduler, on_outcome=progress if on_outcome is not None else None)
+    while unreported:  # nothing was left to check or read
+        tell(unreported.pop())
     outcomes = [o for o in first.outcomes if o.index < n]
     read = [o for o in first.outcomes if o.index >= n]
     if settings.cache:  # what was read before a Ctrl-C is as good as the rest
@@ -81,8 +93,7 @@ def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: b
     return ReviewResult(result, before, paired)
 
 
-def _cached(references: Sequence[batch.Task], settings: batch.Settings, registry: Registry,
-            on_outcome: batch.Progress | None) -> dict[int, batch.Outcome]:
+def _cached(references: Sequence[batch.Task], settings: batch.Settings, registry: Registry) -> dict[int, batch.Outcome]:
     """Last year's reports the cache holds (``settings.cache``), by index: looked up here, so that
     the workers get only the workbooks that have to be read."""
     if not settings.cache or not references:
@@ -96,7 +107,5 @@ def _cached(references: Sequence[batch.Task], settings: batch.Settings, registry
             report.path = task.path
             if report.values is not None:
                 report.values.path = task.path
-            found[task.index] = outcome = batch.Outcome(task.index, report)
-            if on_outcome is not None:
-                on_outcome(outcome)
+            found[task.index] = batch.Outcome(task.index, report)
     return found

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .plugins import Registry
 
 #: the layout of an entry; a new one makes every older entry a miss
-SCHEMA = 2
+SCHEMA = 3
 ENV = "XLCHECK_CACHE_DIR"
 _FOLDER = "previous"
 _SUFFIX = ".jsonl"
@@ -239,17 +239,29 @@ def _parse(source: str, rest: str, key: list[Any]) -> Report | None:
 def _data(report: Report) -> dict[str, Any]:
     values = report.values
     assert values is not None
+    cells = values.values
+    # a list per column: a third less JSON to decode than a list per cell, and made into cells by zip
     return {"format": report.format, "year": report.year, "unit": report.unit, "marked": report.marked,
             "values": {"format": values.format, "year": values.year, "unit": values.unit, "code": values.code,
-                       "level": values.level, "cells": values.values}}
+                       "level": values.level, "keys": list(cells), "numbers": [c[0] for c in cells.values()],
+                       "refs": [c[1] for c in cells.values()], "units": [c[2] for c in cells.values()]}}
 
 
-def _report(source: str, data: dict[str, Any]) -> Report:
+_TEXT, _NUMBER = {str}, {float, int, type(None)}
+
+
+def _report(source: str, data: dict[str, Any]) -> Report | None:
     kept = data["values"]
-    cells = {str(key): (None if number is None else float(number), str(ref), str(unit))
-             for key, (number, ref, unit) in kept["cells"].items()}
+    keys, numbers, refs, units = kept["keys"], kept["numbers"], kept["refs"], kept["units"]
+    columns = (keys, numbers, refs, units)
+    if not (all(type(c) is list and len(c) == len(keys) for c in columns) and set(map(type, keys)) <= _TEXT
+            and set(map(type, numbers)) <= _NUMBER and set(map(type, refs)) <= _TEXT
+            and set(map(type, units)) <= _TEXT):
+        return None
+    if int in set(map(type, numbers)):  # written by hand: the rules see floats
+        numbers = [float(n) if type(n) is int else n for n in numbers]
     values = YearValues(source, str(kept["format"]), _year(kept["year"]), _text(kept["unit"]), _text(kept["code"]),
-                        _text(kept["level"]), cells)
+                        _text(kept["level"]), dict(zip(keys, zip(numbers, refs, units, strict=True), strict=True)))
     return Report(source, format=str(data["format"]), year=_year(data["year"]), unit=_text(data["unit"]),
                   marked=bool(data["marked"]), values=values)
 
