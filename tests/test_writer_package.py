@@ -123,3 +123,35 @@ def test_members_compressed_otherwise_are_read_and_kept(xiaolou: tuple[Path, dic
     with zipfile.ZipFile(out) as zf, zipfile.ZipFile(path) as zs:
         assert zf.testzip() is None
         assert zf.read("xl/theme/theme1.xml") == zs.read("xl/theme/theme1.xml")
+
+
+NOTES = ["[T3-RES] 错误：总计为 0，但各办理结果之和为 1", "a & b < c > d \"quoted\" 'single'", "line\r\nnext\rlast\n",
+         "tab\there", "control\x01\x0b\x1fgone\ufffe\uffff", "宽字符　全角！", "", "]]> &amp; &#13;"]
+
+
+def test_new_parts_written_as_text_are_what_the_trees_gave() -> None:
+    # a new comments part and a new shared-strings part are written out as text; what a parsed empty
+    # part with the same items added serialises to is what they were before
+    from lxml import etree
+
+    from xlcheck.findings import Severity
+    from xlcheck.marks import PlacedMark
+
+    def serialised(root: etree._Element) -> bytes:
+        return writer.XML_DECL + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+    targets = [PlacedMark(row, col, Severity.ERROR, note, suspect=row % 2 == 0)
+               for row, (col, note) in enumerate(zip([1, 3, 26, 27, 100, 702, 703, 16384], NOTES, strict=True), 1)]
+    root = writer._new_root("comments", writer.MAIN)
+    writer._add_comments(root, targets)
+    assert writer._comments_document(targets) == serialised(root)
+
+    strings = writer._Strings(0)
+    for n, text in enumerate(NOTES * 2):
+        writer._text_cell(strings, f"A{n + 1}", text, bold=n % 2 == 0, colour="FF9C0006" if n % 3 else None,
+                          underline=n % 4 == 0)
+    sst = writer._new_root("sst", writer.MAIN)
+    sst.set("count", "0")
+    sst.set("uniqueCount", "0")
+    writer._add_strings(sst, strings)
+    assert writer._strings_document(strings) == serialised(sst)

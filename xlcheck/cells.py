@@ -28,9 +28,13 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_cell(ref: str) -> tuple[int, int] | None:
     """``"C12"`` (or ``"$C$12"``, or the first cell of ``"C12:D13"``) -> ``(12, 3)``, one-based row and
-    column; None for anything that is not a cell reference."""
+    column; None for anything that is not a cell reference.
+
+    Remembered: annotating a report asks for the same few hundred references again and again (its
+    marks, their merged areas, the summary's cells), and a look-up is a tenth of parsing one."""
     match = _CELL.match(ref.split(":", 1)[0].strip().upper())
     if match is None:
         return None

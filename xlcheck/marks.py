@@ -6,6 +6,7 @@ The annotated copy (``xlcheck.writer``) and the open workbook behind the Excel b
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ class MarkStyle:
     rank: int
 
 
+@functools.cache  # four looks in all: a mark asks for its own several times
 def style_of(severity: Severity, suspect: bool = False) -> MarkStyle:
     if suspect:
         return MarkStyle(SUSPECT_FONT, SUSPECT_FILL, 10)

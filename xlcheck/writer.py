@@ -1251,12 +1251,27 @@ def _note_text(note: str) -> str:
 
 def _add_notes(book: _Book, part: str, targets: list[PlacedMark]) -> None:
     rels = _Rels(book.package, part)
-    comments_part, root = _comments_part(book, part, rels)
+    found = _comments_of(book, rels)
+    if found is None:
+        # a sheet without notes (most): its comments part written out as text in one go, what
+        # building the tree and serialising it gave (test_writer_package compares the two)
+        comments_part = _new_comments_part(book, rels)
+        book.package.put(comments_part, _comments_document(targets))
+        _add_vml_notes(book, part, rels, targets)
+        return
+    comments_part, root = found
     taken = {c.get("ref", "").upper() for c in root.iterfind(f"{{{MAIN}}}commentList/{{{MAIN}}}comment")}
     # A person's own note on a cell wins; the fill and the summary sheet still show ours.
     fresh = [t for t in targets if t.ref not in taken]
     if not fresh:
         return
+    _add_comments(root, fresh)
+    book.package.touch(comments_part)
+    _add_vml_notes(book, part, rels, fresh)
+
+
+def _add_comments(root: etree._Element, fresh: list[PlacedMark]) -> None:
+    """Add the notes of ``fresh`` to a parsed comments part, under xlcheck's author."""
     authors = root.find(f"{{{MAIN}}}authors")
     if authors is None:
         authors = etree.SubElement(root, f"{{{MAIN}}}authors")
@@ -1272,25 +1287,47 @@ def _add_notes(book: _Book, part: str, targets: list[PlacedMark]) -> None:
         authors.addnext(comment_list)
     # written as text and parsed in one go (building them node by node cost more than all the rest
     # of the notes); they take the part's own prefix for the namespace, as added nodes do
-    parsed = etree.fromstring(f'<comments xmlns="{MAIN}">' + "".join(
-        f'<comment ref={quoteattr(target.ref)} authorId="{author_id}" shapeId="0"><text><t xml:space="preserve">'
-        f'{_note_text(target.note)}</t></text></comment>' for target in fresh) + "</comments>")
+    parsed = etree.fromstring(f'<comments xmlns="{MAIN}">' + _comment_items(fresh, author_id) + "</comments>")
     comment_list.extend(list(parsed))
-    book.package.touch(comments_part)
-    _add_vml_notes(book, part, rels, fresh)
 
 
-def _comments_part(book: _Book, part: str, rels: _Rels) -> tuple[str, etree._Element]:
+def _comment_items(targets: list[PlacedMark], author_id: str) -> str:
+    return "".join(
+        f'<comment ref={quoteattr(target.ref)} authorId="{author_id}" shapeId="0"><text><t xml:space="preserve">'
+        f'{_note_text(target.note)}</t></text></comment>' for target in targets)
+
+
+def _comments_document(targets: list[PlacedMark]) -> bytes:
+    """A new comments part holding the notes of ``targets``, byte for byte what :func:`_add_comments`
+    gives on an empty part serialised (lxml writes the text of a <t> as :func:`_note_text` escapes
+    it, an empty one short, and a cell reference needs no quoting)."""
+    items = _comment_items(targets, "0").replace(_EMPTY_T, _EMPTY_T_SHORT)
+    return XML_DECL + (f'<comments xmlns="{MAIN}"><authors><author>{escape(NOTE_AUTHOR)}</author></authors>'
+                       f"<commentList>{items}</commentList></comments>").encode()
+
+
+# lxml writes an empty element short; in the items' text nothing else can read "></t>" (a '>' of text
+# is escaped)
+_EMPTY_T = '<t xml:space="preserve"></t>'
+_EMPTY_T_SHORT = '<t xml:space="preserve"/>'
+
+
+def _comments_of(book: _Book, rels: _Rels) -> tuple[str, etree._Element] | None:
+    """The sheet's comments part and its parsed root, when it has one."""
     for rel in rels.of_type(RT_COMMENTS):
         target = rels.target(rel)
         if target and book.package.has(target):
             return target, book.package.xml(target)
+    return None
+
+
+def _new_comments_part(book: _Book, rels: _Rels) -> str:
+    """The name of a new comments part for the sheet, related and typed (its content is put later)."""
     comments_part = _new_part_name(book.package, "xl/comments{}.xml")
-    root = _new_root("comments", MAIN)
-    book.package.put_xml(comments_part, root)
+    book.package.put(comments_part, b"")
     rels.add(RT_COMMENTS, comments_part)
     book.types.add_override(comments_part, CT_COMMENTS)
-    return comments_part, root
+    return comments_part
 
 
 def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[PlacedMark]) -> None:
@@ -1443,20 +1480,36 @@ def _append_strings(book: _Book, strings: _Strings) -> None:
         part = posixpath.join(posixpath.dirname(book.part), "sharedStrings.xml")
         if book.package.has(part):  # a stray part no relationship points to: left alone
             part = _new_part_name(book.package, posixpath.join(posixpath.dirname(book.part), "sharedStrings{}.xml"))
-        root = _new_root("sst", MAIN)
-        root.set("count", "0")
-        root.set("uniqueCount", "0")
-        book.package.put_xml(part, root)
+        book.package.put(part, b"")
         book.rels.add(RT_SHARED_STRINGS, part, rid=_STRINGS_RID)
         book.types.add_override(part, CT_SHARED_STRINGS)
+        # the summary's own part (a workbook without text, as WPS writes one): written out as text,
+        # what building the tree and serialising it gave (test_writer_package compares the two)
+        book.package.put(part, _strings_document(strings))
+        return
     sst = book.package.xml(part)
+    _add_strings(sst, strings)
+    book.package.touch(part)
+
+
+def _add_strings(sst: etree._Element, strings: _Strings) -> None:
     # parsed in one go; each item declares the namespace, as one parsed alone did, so each lands in
     # the part as before
     parsed = etree.fromstring(f'<sst xmlns="{MAIN}">'
                               + "".join(f'<si xmlns="{MAIN}">{item}</si>' for item in strings.items) + "</sst>")
     sst.extend(list(parsed))
     _add_counts(sst, strings.cells, len(strings.items))
-    book.package.touch(part)
+
+
+def _strings_document(strings: _Strings) -> bytes:
+    """A new shared-strings part holding the summary's items, byte for byte what :func:`_add_strings`
+    gives on an empty part serialised: lxml writes the items as :func:`_text_cell` escapes them, but
+    a parser reads a carriage return in text as a line feed, and an empty text is written short."""
+    items = "".join(f"<si>{item}</si>" for item in strings.items).replace(_EMPTY_T, _EMPTY_T_SHORT)
+    if "\r" in items:
+        items = items.replace("\r\n", "\n").replace("\r", "\n")
+    return XML_DECL + (f'<sst xmlns="{MAIN}" count="{strings.cells}" uniqueCount="{len(strings.items)}">'
+                       f"{items}</sst>").encode()
 
 
 def _ensure_book_view(book: _Book) -> None:
