@@ -142,6 +142,28 @@ def test_a_changed_workbook_is_read_again(tmp_path: Path, capsys: pytest.Capture
     assert cross_year() == []
 
 
+def test_a_workbook_changed_while_it_is_read_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    this, last = years(tmp_path, carried=2)
+    settings = batch.Settings(cache=True)
+    from xlcheck.check import read_values
+
+    def read_then_corrected(path: str, **options: Any) -> Any:
+        report = read_values(path, **options)
+        if path.endswith("青山.xlsx"):  # saved again by its clerk while xlcheck was reading it
+            report_at(Path(path), dict(LAST, **{"t3.carry_forward.natural": 2, "t3.carry_forward.total": 3,
+                                                "t3.new.natural": 4, "t3.new.total": 5}), 2022)
+        return report
+
+    def cross_year() -> list[str]:
+        return [f.message for r in review_run(this, last, settings).result.reports for f in r.findings
+                if f.rule == "T3-XY"]
+
+    monkeypatch.setattr(sys.modules["xlcheck.check"], "read_values", read_then_corrected)
+    assert cross_year()  # what was read before the clerk saved
+    monkeypatch.setattr(sys.modules["xlcheck.check"], "read_values", read_values)
+    assert cross_year() == []  # the file as saved, not the entry of what it was
+
+
 def test_no_cache_neither_reads_nor_writes_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                               _cache_of_this_test: Path) -> None:
     this, last = years(tmp_path)
@@ -239,7 +261,7 @@ def test_a_half_written_pack_is_not_read(tmp_path: Path, _cache_of_this_test: Pa
     from xlcheck.check import read_values
 
     cache = YearCache(_cache_of_this_test, fingerprint(default_registry(), "national"))
-    line = cache.entry(str(last), read_values(last))
+    line = cache.entry(cache.key(str(last)), read_values(last))
     assert line is not None
     cache.root.mkdir(parents=True)
     (cache.root / f"{TEMP_PREFIX}x.jsonl").write_text(line + "\n", encoding="utf-8")  # another run, mid-write

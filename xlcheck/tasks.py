@@ -203,8 +203,10 @@ def check_task(task: Task, settings: Settings, registry: Registry) -> Outcome:
     from .check import check, read_values
 
     if task.reference:  # the parent looked it up in the cache already (xlcheck.review)
+        cache = year_cache(settings.rules, registry) if settings.cache else None
+        key = cache.key(task.source) if cache is not None else None
         report = read_values(task.source, rules=settings.rules, registry=registry)
-        entry = year_cache(settings.rules, registry).entry(task.source, report) if settings.cache else None
+        entry = cache.entry(key, report) if cache is not None else None
         report.path = task.path
         if report.values is not None:
             report.values.path = task.path

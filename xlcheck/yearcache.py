@@ -139,14 +139,16 @@ class YearCache:
         """Last year's report read from ``source`` before, when the file has not changed since."""
         return self.lookup([source])[0]
 
-    def entry(self, source: str, report: Report) -> str | None:
-        """The line that keeps what was read from ``source`` (a worker makes it, the parent writes it
-        with :meth:`keep`); None for a report read with an error (a file that could not be opened
-        may be readable next time)."""
-        if report.error is not None or report.values is None:
-            return None
-        key = _key(self.stamp, source)
-        if key is None:
+    def key(self, source: str) -> tuple[str, list[Any]] | None:
+        """The digest and key of ``source`` as the file is now: taken before it is read, so that a
+        file changed while it was being read is not kept as its new self."""
+        return _key(self.stamp, source)
+
+    def entry(self, key: tuple[str, list[Any]] | None, report: Report) -> str | None:
+        """The line that keeps what was read from the file of ``key`` (a worker makes it, the
+        parent writes it with :meth:`keep`); None for a report read with an error (a file that
+        could not be opened may be readable next time)."""
+        if key is None or report.error is not None or report.values is None:
             return None
         return f"{key[0]} {json.dumps({'key': key[1], 'report': _data(report)}, ensure_ascii=False)}"
 
@@ -167,8 +169,8 @@ class YearCache:
             pass  # a full disk or a read-only home: the run goes on without the cache
 
     def store(self, source: str, report: Report) -> None:
-        """Keep what was read from ``source`` (one workbook: :meth:`entry` and :meth:`keep`)."""
-        self.keep([self.entry(source, report)])
+        """Keep what was just read from ``source`` (one workbook: :meth:`entry` and :meth:`keep`)."""
+        self.keep([self.entry(self.key(source), report)])
 
     def _packs(self) -> list[Path]:
         try:
