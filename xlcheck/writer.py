@@ -584,6 +584,22 @@ def _resolve(source: str, target: str) -> str:
     return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
 
 
+def _relative(part: str, start: str) -> str:
+    """``posixpath.relpath(part, start or ".")`` for part names as the package holds them, worked out
+    from their components: relpath looks up the working directory twice, for names that never
+    leave the package. Anything else (a name with "." or "..", empty components, a leading "/")
+    is left to relpath."""
+    names, base = part.split("/"), start.split("/") if start else []
+    if "" in names or "." in names or ".." in names or "" in base or "." in base or ".." in base:
+        return posixpath.relpath(part, start or ".")
+    common = 0
+    for a, b in zip(names, base, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(base) - common) + names[common:]) or "."
+
+
 class _Rels:
     """The relationships of one part; the rels part is created on the first :meth:`add`."""
 
@@ -620,7 +636,7 @@ class _Rels:
             number += 1
         if rid is None or rid in used:
             rid = f"rId{number}"
-        target = posixpath.relpath(part, posixpath.dirname(self.source) or ".")
+        target = _relative(part, posixpath.dirname(self.source))
         etree.SubElement(self.root, f"{{{PKG_REL}}}Relationship", Id=rid, Type=rel_type, Target=target)
         self.package.touch(self.part)
         return rid
@@ -1200,11 +1216,10 @@ def _add_rules(book: _Book, root: etree._Element, targets: list[PlacedMark]) -> 
     # Ours get priorities 1..n so they win over the person's own rules, which move up by n.
     for rule in _all_rules(root):
         rule.set("priority", str(int(rule.get("priority", "0")) + len(ordered)))
-    for priority, style in enumerate(ordered, 1):
+    for priority, (style, dxf_id) in enumerate(zip(ordered, _dxf_ids(book, ordered), strict=True), 1):
         block = _sub(root, "conditionalFormatting", WORKSHEET_ORDER,
                      sqref=" ".join(by_style[style]))
-        rule = _sub(block, "cfRule", type="expression", dxfId=str(_dxf_id(book, style)),
-                    priority=str(priority))
+        rule = _sub(block, "cfRule", type="expression", dxfId=str(dxf_id), priority=str(priority))
         _sub(rule, "formula").text = MARK_FORMULA
 
 
@@ -1225,22 +1240,32 @@ def _our_dxf_style(dxf: etree._Element) -> MarkStyle | None:
     return next((s for s in STYLES if (s.font, s.fill) == key), None)
 
 
-def _dxf_id(book: _Book, style: MarkStyle) -> int:
-    styles = book.styles_part()
-    root = book.package.xml(styles)
+def _dxf_ids(book: _Book, styles: list[MarkStyle]) -> list[int]:
+    """The index in styles.xml of the first dxf drawing each of ``styles``, appended where there is
+    none; the person's dxfs are looked at once for all of them."""
+    part = book.styles_part()
+    root = book.package.xml(part)
     dxfs = root.find(f"{{{MAIN}}}dxfs")
     if dxfs is None:
         dxfs = _sub(root, "dxfs", STYLESHEET_ORDER)
-    items = dxfs.findall(f"{{{MAIN}}}dxf")
-    for index, dxf in enumerate(items):
-        if _our_dxf_style(dxf) == style:
-            return index
-    dxf = _sub(dxfs, "dxf")
-    _sub(_sub(dxf, "font"), "color", rgb=style.font)
-    _sub(_sub(_sub(dxf, "fill"), "patternFill"), "bgColor", rgb=style.fill)
-    dxfs.set("count", str(len(items) + 1))
-    book.package.touch(styles)
-    return len(items)
+    count = 0
+    drawn: dict[MarkStyle, int] = {}
+    for count, dxf in enumerate(dxfs.iterfind(f"{{{MAIN}}}dxf"), 1):
+        style = _our_dxf_style(dxf)
+        if style is not None:
+            drawn.setdefault(style, count - 1)
+    out = []
+    for style in styles:
+        if style not in drawn:
+            dxf = _sub(dxfs, "dxf")
+            _sub(_sub(dxf, "font"), "color", rgb=style.font)
+            _sub(_sub(_sub(dxf, "fill"), "patternFill"), "bgColor", rgb=style.fill)
+            drawn[style] = count
+            count += 1
+            dxfs.set("count", str(count))
+            book.package.touch(part)
+        out.append(drawn[style])
+    return out
 
 
 def _note_text(note: str) -> str:
@@ -1349,14 +1374,14 @@ def _add_vml_notes(book: _Book, part: str, rels: _Rels, targets: list[PlacedMark
         else:  # a drawing without o:idmap: continue after its highest id
             first = max((int(i) for i in _VML_SHAPE_ID_RE.findall(data)), default=1024) + 1
             ids = list(range(first, first + len(targets)))
-        shapes += b"".join(_vml_shape(t, shape_id, _VML_NS) for shape_id, t in zip(ids, targets, strict=True))
+        shapes += _vml_shapes(targets, ids, _VML_NS)
         end = data.rfind(b"</xml>")
         end = end if end >= 0 else data.rfind(b"</")
         book.package.put(vml_part, data[:end] + shapes + data[end:])
         return
     vml_part = _new_part_name(book.package, "xl/drawings/vmlDrawing{}.vml")
     ids, blocks = _shape_ids(book.package, len(targets), None)
-    shapes = b"".join(_vml_shape(t, shape_id, b"") for shape_id, t in zip(ids, targets, strict=True))
+    shapes = _vml_shapes(targets, ids, b"")
     book.package.put(vml_part, _vml_document(blocks, shapes))
     book.types.ensure_default("vml", CT_VML)
     rid = rels.add(RT_VML, vml_part)
@@ -1407,23 +1432,30 @@ def _vml_document(blocks: list[int], shapes: bytes) -> bytes:
             + b"</xml>")
 
 
-def _vml_shape(target: PlacedMark, shape_id: int, ns: bytes) -> bytes:
-    """One hidden note box, the minimal form Excel and LibreOffice accept (as Excel writes it)."""
+def _vml_shapes(targets: list[PlacedMark], ids: list[int], ns: bytes) -> bytes:
+    """The note boxes of ``targets`` with their shape ids, as text encoded once."""
+    space = ns.decode() + " " if ns else ""
+    return "".join(_vml_shape(t, shape_id, space) for shape_id, t in zip(ids, targets, strict=True)).encode()
+
+
+def _vml_shape(target: PlacedMark, shape_id: int, space: str) -> str:
+    """One hidden note box, the minimal form Excel and LibreOffice accept (as Excel writes it);
+    ``space``: the namespace declarations it carries, followed by a space, or nothing."""
     row, col = target.row - 1, target.col - 1
     lines = target.note.count("\n") + 1
     height = min(3 + 2 * lines, 16)
-    anchor = f"{col + 1}, 15, {max(row - 1, 0)}, 10, {col + 5}, 15, {max(row - 1, 0) + height}, 4"
+    top = max(row - 1, 0)
     return (
-        f'<v:shape {ns.decode() + " " if ns else ""}id="_x0000_s{shape_id}" type="#_x0000_t202" '
+        f'<v:shape {space}id="_x0000_s{shape_id}" type="#_x0000_t202" '
         f'style="position:absolute;margin-left:60pt;margin-top:2pt;width:240pt;'
         f'height:{height * 15}pt;z-index:{shape_id % 1024};visibility:hidden" '
         'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
         '<v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
         '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
         '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-        f"<x:Anchor>{anchor}</x:Anchor><x:AutoFill>False</x:AutoFill>"
+        f"<x:Anchor>{col + 1}, 15, {top}, 10, {col + 5}, 15, {top + height}, 4</x:Anchor><x:AutoFill>False</x:AutoFill>"
         f"<x:Row>{row}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
-    ).encode()
+    )
 
 
 # --------------------------------------------------------------------------------------------
