@@ -464,3 +464,47 @@ def test_the_pre_scan_finds_a_declaration_or_a_formula_wherever_it_is() -> None:
     assert _provably_small(sheet)
     assert not _provably_small(sheet.replace(b"<sheetData>", b"<!-- x --><sheetData>"))
     assert not _provably_small(many.replace(b"<v>f", b"<v>!") + b"<!DOCTYPE x>" + sheet)
+
+
+def test_the_pre_scan_reads_a_package_in_memory_as_zipfile_reads_it(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small package is read into memory and its members inflated straight from its bytes: the
+    pre-scan must come to what reading each member with zipfile comes to, refusals and damage too."""
+    from xlcheck import prescan
+
+    malformed.build_bad(tmp_path / "bad", heavy=False)
+    paths = [p for p in (tmp_path / "bad").iterdir() if p.is_file()]
+    paths += list(malformed.build_legacy(tmp_path / "legacy").values())
+    formulas = tmp_path / "formulas.xlsx"
+    corpus.write_report(formulas, "2021", corpus.consistent_values("2021", 2), year=2022,
+                        raw={"t3.public.natural": "=1+2", "t3.public.legal": "=SUM(A1:A2)"})
+    paths.append(formulas)
+    data = formulas.read_bytes()
+    with zipfile.ZipFile(formulas) as zf:
+        infos = zf.infolist()
+    for n, info in enumerate(infos):  # each member damaged in turn: its CRC no longer matches
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        damaged = bytearray(data)
+        damaged[start + info.compress_size // 2] ^= 0x55
+        paths.append(tmp_path / f"damaged-{n}.xlsx")
+        paths[-1].write_bytes(bytes(damaged))
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(formulas) as zin, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+    paths.append(stored)
+
+    def outcome(path: Path) -> object:
+        try:
+            return prescan.scan(str(path))
+        except Exception as exc:  # the very exception is what is compared
+            return type(exc), str(exc)
+
+    zipped = [p for p in paths if p.read_bytes()[:2] == b"PK"]
+    assert len(zipped) > 20
+    in_memory = [outcome(p) for p in zipped]
+    monkeypatch.setattr(prescan, "_IN_MEMORY", -1)
+    assert in_memory == [outcome(p) for p in zipped]
+    assert any(isinstance(o, prescan.Package) and o.formulas for o in in_memory)
+    # the parts the pre-scan reads (the relationships, the workbook, the sheet), each found damaged
+    assert sum(isinstance(o, tuple) and "damaged" in o[1] for o in in_memory) >= 4

@@ -21,6 +21,8 @@ formula cells saved without a result (:mod:`xlcheck.formulas` computes them).
 from __future__ import annotations
 
 import functools
+import io
+import os
 import posixpath
 import re
 import struct
@@ -32,6 +34,7 @@ from typing import Any, NamedTuple
 from xml.parsers import expat
 
 from .cells import column_index
+from .zipmember import inflated
 
 #: A zip package whose members unpack to more than this in total is refused.
 MAX_UNPACKED = 200 * 1024 * 1024
@@ -83,10 +86,39 @@ class Uncached(NamedTuple):
     right: int = 0
 
 
+#: a package up to this size is read into memory at once (:class:`_Archive`); a larger one is read by
+#: zipfile from the file, member by member
+_IN_MEMORY = 8 * 1024 * 1024
+
+
+class _Archive(zipfile.ZipFile):
+    """A zip package read into memory at once, whose members are inflated straight from its bytes
+    (:mod:`xlcheck.zipmember`) and read by zipfile only when they do not come out right, so that
+    zipfile raises what is wrong: for a report's few small parts its reading machinery cost more than
+    the inflating."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self._data = data
+
+    def read(self, name: str | zipfile.ZipInfo, pwd: bytes | None = None) -> bytes:
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        data = inflated(self._data, info) if pwd is None else None
+        return super().read(name, pwd) if data is None else data
+
+
+def _open(path: str) -> zipfile.ZipFile:
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size <= _IN_MEMORY:
+            return _Archive(handle.read(_IN_MEMORY + 1))
+    return zipfile.ZipFile(path)
+
+
 def scan(path: str) -> Package:
     """Check the bounds of the zip workbook at ``path`` and collect its formula cells; raise ScanError."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = _open(path)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ScanError(f"文件已损坏，不是完整的工作簿（可能下载或复制未完成） (damaged zip: {exc})") from None
     with archive:
@@ -350,9 +382,13 @@ def _provably_small(data: bytes) -> bool:
     head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<") or _has_pair(data, b"!", b"<"):  # a declaration, a comment, CDATA
         return False
-    elements = data.count(b"<") - data.count(b"</")
+    # every element starts with a "<": a count of them is bound enough for a small sheet, and the end
+    # tags are counted off only when it is not
+    elements = data.count(b"<")
     if ((elements + 1025) / 2) ** 2 > MAX_CELLS:
-        return False
+        elements -= data.count(b"</")
+        if ((elements + 1025) / 2) ** 2 > MAX_CELLS:
+            return False
     patterns = _patterns()
     at = 0
     while found := patterns.unsafe_ref.search(data, at):

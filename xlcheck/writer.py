@@ -55,6 +55,7 @@ from .marks import (
     summary_rows,
     verdict,
 )
+from .zipmember import inflated, stored
 
 __all__ = ["MARK_FORMULA", "WriteError", "annotate", "clean"]
 
@@ -410,7 +411,7 @@ class _Package:
         info = self.infos.get(name)
         if name in self._changed or info is None:
             return None
-        return _raw(self._source, info)
+        return stored(self._source, info)
 
     def _zip_info(self, name: str) -> zipfile.ZipInfo:
         old = self.infos.get(name)
@@ -425,48 +426,11 @@ class _Package:
         return info
 
 
-def _raw(source: bytes, info: zipfile.ZipInfo) -> memoryview | None:
-    """A member's compressed bytes where its local header says they lie in ``source``, when they are
-    stored or deflated, unencrypted, and the header names the member as the directory does (what
-    zipfile checks before it reads one); None otherwise."""
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & _MASK_UNREAD:
-        return None
-    at = info.header_offset
-    header = source[at:at + 30]
-    if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        return None
-    name_end = at + 30 + int.from_bytes(header[26:28], "little")
-    start = name_end + int.from_bytes(header[28:30], "little")
-    if start + info.compress_size > len(source):
-        return None
-    encoding = "utf-8" if int.from_bytes(header[6:8], "little") & 0x800 else "cp437"
-    if source[at + 30:name_end].decode(encoding, "replace") != info.orig_filename:
-        return None
-    return memoryview(source)[start:start + info.compress_size]
-
-
-#: flag bits of a member zipfile reads another way or refuses: encrypted, patched, strongly encrypted
-_MASK_UNREAD = 0x01 | 0x20 | 0x40
-
-
 def _unpack(zf: zipfile.ZipFile, source: bytes, info: zipfile.ZipInfo) -> bytes:
-    """A member's content, checked against its size and CRC. Stored and deflated members (every
-    workbook's) are inflated in one call, zipfile's reading machinery cost more than the inflating;
-    anything else, and any member that does not come out right, is read by zipfile, which raises what
-    is wrong."""
-    raw = _raw(source, info)
-    if raw is not None:
-        try:
-            if info.compress_type == zipfile.ZIP_STORED:
-                data = bytes(raw)
-            else:  # at most the size the directory states: a member cannot inflate past it
-                data = zlib.decompressobj(-15).decompress(raw, info.file_size) if info.file_size else b""
-        except zlib.error:
-            pass
-        else:
-            if len(data) == info.file_size and zlib.crc32(data) == info.CRC:
-                return data
-    return zf.read(info.filename)
+    """A member's content, checked against its size and CRC: inflated from ``source`` in one call
+    (:mod:`xlcheck.zipmember`), or read by zipfile, which raises what is wrong."""
+    data = inflated(source, info)
+    return zf.read(info.filename) if data is None else data
 
 
 _LEVEL = 1
