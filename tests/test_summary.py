@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import sys
 import zipfile
 from collections import Counter
@@ -117,9 +118,35 @@ def test_rule_sheet_counts_and_chart(run: dict[str, Any]) -> None:
     counts = [v[2] for v in table.values()]
     assert counts == sorted(counts, reverse=True)
     assert len(ws._charts) == 1
+    assert all(ws.cell(start + 1, col).font.b for col in range(1, len(summary.RULE_HEADER) + 1))
     with zipfile.ZipFile(run["xlsx"]) as z:
         chart = z.read("xl/charts/chart1.xml").decode()
     assert "barChart" in chart and "规则统计" in chart
+    # the bars are the rules' rows, every one of them, titled by the header above them
+    first, last = start + 2, start + 1 + len(table)
+    refs = re.findall(r"<(?:c:)?f>'规则统计'!([^<]+)</(?:c:)?f>", chart)
+    assert sorted(refs) == sorted([f"$C${first}:$C${last}", f"$A${first}:$A${last}", f"C{start + 1}"]), refs
+
+
+def test_the_summary_of_thousands_of_findings_looks_at_its_rows_once(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    asked = Counter[str]()
+    max_row = Worksheet.max_row
+
+    def counted(ws: Worksheet) -> int:
+        asked[ws.title] += 1
+        return max_row.fget(ws)  # type: ignore[no-any-return, attr-defined]
+
+    monkeypatch.setattr(Worksheet, "max_row", property(counted))
+    reports = [Report(f"{i}.xlsx", "2021", 2022, [Finding("T4-SUM", Severity.ERROR, "表四不平", (f"Sheet!B{j}",))
+                                                  for j in range(5)], unit=f"{i}镇人民政府") for i in range(400)]
+    wb = load_workbook(summary.write_summary(tmp_path / "s.xlsx", reports))
+    assert len(rows(wb["问题明细"])) == 1 + 2000 and len(rows(wb["文件汇总"])) == 1 + 400
+    # a few times a sheet (its filter, openpyxl's own writer), never once a row: asking after every
+    # row made the summary quadratic
+    assert max(asked.values()) <= 4, asked
 
 
 def test_csv_and_json_say_the_same(run: dict[str, Any]) -> None:

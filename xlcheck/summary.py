@@ -182,18 +182,27 @@ def write_summary(path: str | os.PathLike[str], items: Sequence[Any], *, total: 
     return target
 
 
-def _append(ws: Any, values: Sequence[Any]) -> None:
+def _append(ws: Any, values: Sequence[Any]) -> int:
     """Append a row of text from strangers' files as text: control characters that openpyxl refuses
     are dropped, file names that are not UTF-8 made readable, and a value starting with "=" stays text
-    instead of becoming a formula."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    instead of becoming a formula. Returns the row's number (``ws.max_row`` looks at every cell of the
+    sheet, so asking it after each row of a reviewer's thousands made the summary quadratic)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 
     from .names import readable
 
-    ws.append([ILLEGAL_CHARACTERS_RE.sub("", readable(v)) if isinstance(v, str) else v for v in values])
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
+    cells: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub("", readable(value))
+            if value.startswith("="):
+                value = Cell(ws, value=value)
+                value.data_type = "s"
+        cells.append(value)
+    if not cells or not isinstance(cells[0], Cell):  # a cell of our own, to learn the row it lands in
+        cells[:1] = [Cell(ws, value=cells[0] if cells else None)]
+    ws.append(cells)
+    return int(cells[0].row)
 
 
 def _write_json(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow], summary: dict[str, Any],
@@ -297,8 +306,7 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     header(files, FILE_HEADER, (6, 28, 48, 7, 7, 14, 8, 8, 12, 24, 40, 40))
     links: dict[str, str] = {}
     for row in rows:
-        _append(files, row.values)
-        r = files.max_row
+        r = _append(files, row.values)
         files.cell(r, 6).fill = verdict_fill.get(row.verdict, PatternFill())
         if row.copy:
             links[row.path] = _link(row.copy, base)
@@ -314,9 +322,8 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
         for finding in sorted(row.report.findings, key=lambda f: -f.severity.rank):
             n += 1
             # a published report's finding says where it was published (表三 第 N 行 第 M 列) instead
-            _append(details, [n, row.unit, row.path, finding.rule, finding.severity.label, finding.message,
-                              "、".join(finding.cells) or finding.where or ""])
-            r = details.max_row
+            r = _append(details, [n, row.unit, row.path, finding.rule, finding.severity.label, finding.message,
+                                  "、".join(finding.cells) or finding.where or ""])
             details.cell(r, 6).alignment = Alignment(wrap_text=True, vertical="top")
             link = links.get(row.path)
             if link:
@@ -341,11 +348,10 @@ def _write_xlsx(target: Path, rows: Sequence[FileRow], rules: Sequence[RuleRow],
     for label, value in lines:
         _append(stats, [label, value])
     if summary["interrupted"]:
-        _append(stats, ["注意", f"校验被中断：共 {summary['files']} 个文件，只校验了 {summary['checked']} 个"])
-        stats.cell(stats.max_row, 2).font = Font(bold=True, color="FF9C0006")
+        r = _append(stats, ["注意", f"校验被中断：共 {summary['files']} 个文件，只校验了 {summary['checked']} 个"])
+        stats.cell(r, 2).font = Font(bold=True, color="FF9C0006")
     stats.append([])
-    top = stats.max_row + 1
-    _append(stats, RULE_HEADER)
+    top = _append(stats, RULE_HEADER)
     for col in range(1, len(RULE_HEADER) + 1):
         cell = stats.cell(top, col)
         cell.font, cell.fill = bold, head_fill

@@ -106,8 +106,9 @@ def to_json(reports: Sequence[Report], rules: Sequence[Any] | None, paired: bool
 
 def add_sheets(wb: Any, reports: Sequence[Report], rules: Sequence[Any] | None, paired: bool,
                roster: Sequence[Any] | None, append: Any, header: Any) -> None:
-    """The reviewer's sheets, after the summary's own: ``append(ws, values)`` and ``header(ws, names,
-    widths)`` are the summary's, so text from strangers' files is written the same safe way."""
+    """The reviewer's sheets, after the summary's own: ``append(ws, values)`` (which returns the row's
+    number) and ``header(ws, names, widths)`` are the summary's, so text from strangers' files is
+    written the same safe way."""
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment
 
@@ -116,15 +117,13 @@ def add_sheets(wb: Any, reports: Sequence[Report], rules: Sequence[Any] | None, 
         ws = wb.create_sheet(YEARS_SHEET)
         header(ws, YEARS_HEADER, (6, 28, 48, 7, 48, 10, 90))
         for row in year_rows(reports, rules):
-            append(ws, row)
-            ws.cell(ws.max_row, 7).alignment = wrap
+            ws.cell(append(ws, row), 7).alignment = wrap
         ws.auto_filter.ref = f"A1:G{max(ws.max_row, 2)}"
     if roster is not None:
         ws = wb.create_sheet(ROSTER_SHEET)
         header(ws, ROSTER_HEADER, (6, 10, 32, 22, 24, 60))
         for row in roster_rows(roster):
-            append(ws, row)
-            ws.cell(ws.max_row, 6).alignment = wrap
+            ws.cell(append(ws, row), 6).alignment = wrap
         ws.auto_filter.ref = f"A1:F{max(ws.max_row, 2)}"
     if rules is not None:
         ws = wb.create_sheet(STATUS_SHEET)
