@@ -10,6 +10,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .cells import address, parse_cell
 from .findings import FIX_RULE, Finding, Report, Severity, Suggestion, split_cell_ref
@@ -124,21 +125,38 @@ def report_marks(report: Report) -> list[CellMark]:
 
 def cell_marks(findings: Iterable[Finding]) -> list[CellMark]:
     """Group findings by cell, in the order cells first appear; info findings mark no cell."""
-    worst: dict[tuple[str, str], Severity] = {}
+    worst: dict[tuple[str, str], tuple[int, Severity]] = {}  # cell -> its worst finding's (rank, severity)
     lines: dict[tuple[str, str], list[str]] = {}
     for finding in findings:
-        if finding.severity is Severity.INFO:
+        severity = finding.severity
+        if severity is Severity.INFO:
             continue
+        rank = severity.rank
         line = note_line(finding)
         for ref in finding.cells:
             key = split_cell_ref(ref)
-            if key not in worst or finding.severity.rank > worst[key].rank:
-                worst[key] = finding.severity
+            had = worst.get(key)
+            if had is None or rank > had[0]:
+                worst[key] = (rank, severity)
             seen = lines.setdefault(key, [])
             if line not in seen:
                 seen.append(line)
-    return [CellMark(sheet, cell, worst[(sheet, cell)], "\n".join(lines[(sheet, cell)]))
+    return [_made(CellMark, {"sheet": sheet, "cell": cell, "severity": worst[(sheet, cell)][1],
+                             "note": "\n".join(lines[(sheet, cell)]), "suspect": False})
             for sheet, cell in worst]
+
+
+_new, _set = object.__new__, object.__setattr__
+_Frozen = TypeVar("_Frozen")
+
+
+def _made(cls: type[_Frozen], fields: dict[str, object]) -> _Frozen:
+    """``cls(**fields)`` of a frozen dataclass, every field given in the class' order, without its
+    ``__init__`` (one ``object.__setattr__`` a field): a sheet's marks are made by the hundred, as
+    :func:`xlcheck.values._plain_cell` makes value cells."""
+    made = _new(cls)
+    _set(made, "__dict__", fields)
+    return made
 
 
 @dataclass(frozen=True)
@@ -174,7 +192,8 @@ def place(marks: Iterable[CellMark], anchor: Callable[[str], tuple[int, int] | N
             continue
         seen = placed.get(where)
         if seen is None:
-            placed[where] = PlacedMark(*where, mark.severity, mark.note, mark.suspect)
+            placed[where] = _made(PlacedMark, {"row": where[0], "col": where[1], "severity": mark.severity,
+                                               "note": mark.note, "suspect": mark.suspect})
             continue
         lines = seen.note.split("\n")
         new = [ln for ln in mark.note.split("\n") if ln not in lines]

@@ -1281,9 +1281,13 @@ def _add_comments(root: etree._Element, fresh: list[PlacedMark]) -> None:
 
 
 def _comment_items(targets: list[PlacedMark], author_id: str) -> str:
+    # a reference is letters and digits, quoted as it is; the cells of one finding share a note, each
+    # distinct one escaped once
+    texts: dict[str, str] = {}
     return "".join(
-        f'<comment ref={quoteattr(target.ref)} authorId="{author_id}" shapeId="0"><text><t xml:space="preserve">'
-        f'{_note_text(target.note)}</t></text></comment>' for target in targets)
+        f'<comment ref="{target.ref}" authorId="{author_id}" shapeId="0"><text><t xml:space="preserve">'
+        f'{texts.get(target.note) or texts.setdefault(target.note, _note_text(target.note))}</t></text></comment>'
+        for target in targets)
 
 
 def _comments_document(targets: list[PlacedMark]) -> bytes:
