@@ -155,3 +155,28 @@ def test_new_parts_written_as_text_are_what_the_trees_gave() -> None:
     sst.set("uniqueCount", "0")
     writer._add_strings(sst, strings)
     assert writer._strings_document(strings) == serialised(sst)
+
+
+def test_the_zip_is_packed_as_zipfile_writes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the copy's zip is packed in one pass; zipfile, given the same members, writes the same bytes
+    import corpus
+
+    sources = [tmp_path / "report.xlsx", tmp_path / "名字.xlsx"]
+    corpus.write_report(sources[0], "2021", corpus.consistent_values("2021", 1), year=2022, notes=True)
+    with zipfile.ZipFile(sources[0]) as zin, zipfile.ZipFile(sources[1], "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():  # members stored and deflated, one with a name that is not ASCII
+            kind = zipfile.ZIP_STORED if info.filename.endswith(".rels") else zipfile.ZIP_DEFLATED
+            zout.writestr(info, zin.read(info), compress_type=kind)
+        zout.writestr("xl/media/图片.bin", b"\x00" * 100)
+    packed: dict[Path, bytes] = {}
+    for source in sources:
+        out = tmp_path / f"{source.stem}.packed.xlsx"
+        writer.annotate(source, out, xlcheck.check(source))
+        packed[source] = out.read_bytes()
+    monkeypatch.setattr(writer, "_pack", lambda out, entries: False)
+    for source in sources:
+        out = tmp_path / f"{source.stem}.zipfile.xlsx"
+        writer.annotate(source, out, xlcheck.check(source))
+        assert out.read_bytes() == packed[source]
+        with zipfile.ZipFile(out) as zf:
+            assert zf.testzip() is None
