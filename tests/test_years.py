@@ -20,6 +20,7 @@ from xlcheck.plugins import load
 from xlcheck.rules import Overlay
 from xlcheck.testing import write_report
 from xlcheck.yearvalues import YearValues
+from xlcheck_national import LEVELS
 
 # last year: 3 applications carried forward by 自然人, 1 by 法人 (商业企业); 10 规范性文件 in force
 LAST = {"t3.new.natural": 5, "t3.new.business": 1, "t3.new.total": 6, "t3.public.natural": 2, "t3.public.total": 2,
@@ -358,6 +359,62 @@ def test_a_csv_roster_without_headers_and_bad_rosters(tmp_path: Path, capsys: py
         assert main(["check", str(tmp_path / "a.xlsx"), "--roster", str(tmp_path / bad)]) == 2
         err = capsys.readouterr().err
         assert bad in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("name", "unit"), [
+    ("0016-增江街道党政办公室2023年政府信息公开工作年度报告.xlsx", "增江街道党政办公室"),
+    ("附件2：青山镇2023年政府信息公开工作年度报告表.xlsx", "青山镇"),
+    ("（3）青山镇 2023年度政府信息公开工作年度报告（定稿）.xls", "青山镇"),
+    ("【01】石滩镇人民政府_2023年政府信息公开工作年度报告.xlsx", "石滩镇人民政府"),
+    ("2023年正果镇政府信息公开工作年度报告.xlsx", "正果镇"),
+    ("石滩镇人民政府政府信息公开工作年度报告.xlsx", "石滩镇人民政府"),
+    ("2023年政府信息公开工作年度报告.xlsx", None),
+    ("XX镇2023年政府信息公开工作年度报告.xlsx", None),
+    ("青山镇.xlsx", None),
+    ("report-2023.xlsx", None),
+])
+def test_the_unit_a_report_s_file_is_named_after(name: str, unit: str | None) -> None:
+    from xlcheck.locator import file_unit
+
+    assert file_unit(f"/收件/{name}") == unit
+
+
+def test_a_workbook_naming_no_unit_is_known_by_its_file_name(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # the tables alone, no title and no 填报单位, sent by the unit named after itself
+    for year, values in ((2022, LAST), (2023, THIS)):
+        report_at(tmp_path / str(year) / f"0016-青山镇人民政府{year}年政府信息公开工作年度报告.xlsx", values, year,
+                  unit="")
+    roster = tmp_path / "名单.csv"
+    roster.write_text("单位名称\n青山镇人民政府\n石滩镇人民政府\n", encoding="utf-8")
+    code, reports = run_json(capsys, str(tmp_path / "2023"), "--previous", str(tmp_path / "2022"),
+                             "--roster", str(roster))
+    (report,) = reports.values()
+    assert report["previous"].endswith("0016-青山镇人民政府2022年政府信息公开工作年度报告.xlsx")
+    assert code == 0, report["findings"]
+    # what a workbook says of its unit goes before its file's name
+    named = report_at(tmp_path / "青山镇人民政府2023年政府信息公开工作年度报告.xlsx", THIS, 2023, unit="石滩镇人民政府")
+    assert xlcheck.check(named).unit == "石滩镇人民政府"
+    unnamed = tmp_path / "2023" / "0016-青山镇人民政府2023年政府信息公开工作年度报告.xlsx"
+    assert xlcheck.check(unnamed).unit == "青山镇人民政府"
+    main(["check", str(tmp_path / "2023"), "--roster", str(roster), "--no-annotate"])
+    assert "应报送 2 个单位，已报送 1 个，未报送 1 个（石滩镇人民政府）" in capsys.readouterr().err
+
+
+def test_a_roster_s_township_short_forms_are_taken_and_bad_levels_told_once(tmp_path: Path) -> None:
+    from xlcheck.roster import read_roster
+
+    path = tmp_path / "名单.csv"
+    rows = ["单位名称,行政层级", "青山镇人民政府,乡镇", "石滩镇人民政府,街道办事处", "增江街道办事处, 镇街 "]
+    rows += [f"第{i}局,县级" for i in range(40)] + ["某区政府,区政府", "第40局,县级"]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    roster = read_roster(path)
+    assert [u.level for u in roster.units[:3]] == ["乡镇人民政府（街道办事处）"] * 3
+    allowed = "、".join(LEVELS)
+    assert roster.problems == [
+        f"名单 名单.csv 第 5–44、46 行（共 41 行）：行政层级“县级”不在规定的选项中（{allowed}），这些行的层级不予采用",
+        f"名单 名单.csv 第 45 行：行政层级“区政府”不在规定的选项中（{allowed}），这一行的层级不予采用"]
+    assert all(u.level is None for u in roster.units[3:])
 
 
 # ── aggregate ────────────────────────────────────────────────────────────────────────────────────

@@ -117,8 +117,9 @@ def locate(book: Workbook, layouts: Sequence[Layout], year: int | None = None,
     stated = _find_year(book, index)
     found, year_issue = _settle_year(stated, explicit=year is not None)
     layout = choose_layout(index.at.keys(), layouts, year or (found.year if found else None))
+    # the file's name only when the workbook names no unit: a title or 填报单位 says it better
     located = Located(layout, issues=[year_issue] if year_issue else [],
-                      unit=stated.units[0] if stated.units else None)
+                      unit=stated.units[0] if stated.units else file_unit(book.path))
     if found is not None:
         located.year, located.year_ref = found.year, found.ref or None
     found_any = False
@@ -649,6 +650,33 @@ def _title_year(norm: str) -> tuple[int, str | None] | None:
     match = before[-1] if before else tokens[0]
     unit = norm[: match.start()] or norm[match.end(): subject] or None
     return int(match.group(1)), unit
+
+
+@functools.cache
+def _file_prefix() -> re.Pattern[str]:
+    # what a report's file name carries before its unit (normalised: brackets folded to ASCII):
+    # an attachment's label and a serial number, "附件2:", "0016-", "(3)"
+    return re.compile(r"^(?:附件\d*[:\-_.、]*)?(?:\(?\d{1,4}\)?[\-_.、]*)?")
+
+
+#: names that stand for a unit in a template, not for one
+_PLACEHOLDERS = ("XX", "xx", "××", "某", "本单位", "我单位")
+
+
+def file_unit(path: str) -> str | None:
+    """The unit a report's file is named after ("0016-青山镇人民政府2023年政府信息公开工作年度报告.xlsx"
+    names 青山镇人民政府): reviewers receive the units' files named so, and many workbooks hold
+    the tables alone, without a title or 填报单位."""
+    stem = normalize(os.path.splitext(os.path.basename(path))[0])
+    subject = stem.find("政府信息公开")
+    if subject < 0:
+        return None
+    tokens = [m for m in _year_token().finditer(stem) if m.start() < subject]
+    unit = (stem[:tokens[-1].start()] or stem[tokens[-1].end():subject]) if tokens else stem[:subject]
+    unit = _file_prefix().sub("", unit).strip("-_.、:")
+    if len(unit) < 2 or unit.isascii() or any(p in unit for p in _PLACEHOLDERS):
+        return None
+    return unit
 
 
 @dataclass

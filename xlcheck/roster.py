@@ -5,6 +5,10 @@ One unit per row: the unit's name, optionally its 统一社会信用代码 and i
 headers (单位名称 / 统一社会信用代码 / 行政层级, or 名称 / 代码 / 层级) says which column is which;
 without one, the columns are taken in that order. Units are matched to workbooks as years are
 paired (``xlcheck.pairing``): by code when both carry one, else by the normalised name.
+
+A level is one of the national rule set's, as written, or a township's usual short forms (乡镇,
+街道, 镇街…), which can only mean 乡镇人民政府（街道办事处）. Rows with a level that is neither are
+reported once per level written, with their row numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +27,14 @@ CODE_HEADERS = ("统一社会信用代码", "信用代码", "社会信用代码"
 LEVEL_HEADERS = ("行政层级", "层级", "级别")
 
 REPORTED, MISSING, OFF_ROSTER = "已报送", "未报送", "名单外"
+
+TOWNSHIP = "乡镇人民政府（街道办事处）"
+#: how rosters write the township level; no other level has a short form that cannot mean two
+#: (县级 is a county's government or its departments)
+TOWNSHIP_FORMS = frozenset(("乡镇", "街道", "乡镇街道", "乡镇（街道）", "乡镇/街道", "乡镇、街道", "镇街", "镇（街）",
+                            "乡镇人民政府", "乡镇政府", "镇人民政府", "镇政府", "街道办事处", "街道办",
+                            "乡镇人民政府（街道）", "乡镇政府（街道办事处）"))
+_TOWNSHIP_FORMS = frozenset(unicodedata.normalize("NFKC", f) for f in TOWNSHIP_FORMS)
 
 
 class RosterError(Exception):
@@ -158,7 +170,7 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
         name_col, code_col, level_col, start = 0, 1, 2, first
     levels = _levels()
     units: list[Unit] = []
-    problems: list[str] = []
+    unknown: dict[str, list[int]] = {}
     for number, row in enumerate(rows[start:], start + 1):
         def cell(col: int | None, row: list[str] = row) -> str:
             return row[col] if col is not None and col < len(row) else ""
@@ -169,12 +181,29 @@ def read_roster(path: str | os.PathLike[str]) -> Roster:
         level = cell(level_col).replace(" ", "") or None
         if level and levels:  # the cell was read width-folded: （街道办事处） came back as (街道办事处)
             level = next((x for x in levels if unicodedata.normalize("NFKC", x) == level), level)
+            if level not in levels and TOWNSHIP in levels and level in _TOWNSHIP_FORMS:
+                level = TOWNSHIP
         if level and levels and level not in levels:
-            allowed = "、".join(levels)
-            problems.append(f"名单 {target.name} 第 {number} 行：行政层级“{level}”不在规定的选项中（{allowed}），"
-                            "这一行的层级不予采用")
+            unknown.setdefault(level, []).append(number)
             level = None
         units.append(Unit(name, _code(cell(code_col)), level, number))
     if not units:
         raise RosterError(f"名单 {target.name} 中没有单位 (the roster is empty)")
+    allowed = "、".join(levels)
+    problems = [f"名单 {target.name} {_row_numbers(numbers)}：行政层级“{level}”不在规定的选项中（{allowed}），"
+                f"{'这一行' if len(numbers) == 1 else '这些行'}的层级不予采用" for level, numbers in unknown.items()]
     return Roster(str(target), units, problems)
+
+
+def _row_numbers(numbers: Sequence[int], most: int = 8) -> str:
+    """``第 2 行``, ``第 2–40、45 行（共 40 行）``, ``第 2、4、…、16 等 29 行``: runs of rows as ranges."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    shown = "、".join(f"{a}–{b}" if b > a else str(a) for a, b in runs[:most])
+    if len(runs) > most:
+        return f"第 {shown} 等 {len(numbers)} 行"
+    return f"第 {shown} 行" + (f"（共 {len(numbers)} 行）" if len(numbers) > 1 else "")
