@@ -369,6 +369,7 @@ def test_a_csv_roster_without_headers_and_bad_rosters(tmp_path: Path, capsys: py
     ("2023年正果镇政府信息公开工作年度报告.xlsx", "正果镇"),
     ("石滩镇人民政府政府信息公开工作年度报告.xlsx", "石滩镇人民政府"),
     ("2023年政府信息公开工作年度报告.xlsx", None),
+    ("关于报送2023年政府信息公开工作年度报告的通知.xlsx", None),
     ("XX镇2023年政府信息公开工作年度报告.xlsx", None),
     ("青山镇.xlsx", None),
     ("report-2023.xlsx", None),
@@ -377,6 +378,20 @@ def test_the_unit_a_report_s_file_is_named_after(name: str, unit: str | None) ->
     from xlcheck.locator import file_unit
 
     assert file_unit(f"/收件/{name}") == unit
+
+
+@pytest.mark.parametrize(("name", "year"), [
+    ("0016-青山镇人民政府2023年政府信息公开工作年度报告报表.xlsx", 2023),
+    ("青山镇政府信息公开工作年度报告（2023年）定稿.xlsx", 2023),
+    ("2023年青山镇政府信息公开工作年度报告.xlsx", 2023),
+    ("青山镇政府信息公开工作年度报告.xlsx", None),
+])
+def test_a_workbook_naming_no_year_has_its_file_s(tmp_path: Path, name: str, year: int | None) -> None:
+    path = tmp_path / name
+    write_report(path, {}, year=None)
+    report = xlcheck.check(path)
+    assert report.year == year
+    assert ("S1" in rules_of(report)) == (year is None)
 
 
 def test_a_workbook_naming_no_unit_is_known_by_its_file_name(tmp_path: Path,

@@ -663,20 +663,35 @@ def _file_prefix() -> re.Pattern[str]:
 _PLACEHOLDERS = ("XX", "xx", "××", "某", "本单位", "我单位")
 
 
-def file_unit(path: str) -> str | None:
-    """The unit a report's file is named after ("0016-青山镇人民政府2023年政府信息公开工作年度报告.xlsx"
-    names 青山镇人民政府): reviewers receive the units' files named so, and many workbooks hold
-    the tables alone, without a title or 填报单位."""
+def file_title(path: str) -> tuple[int, str | None] | None:
+    """The report year (0 when it names none) and unit a report's file is named after
+    ("0016-青山镇人民政府2023年政府信息公开工作年度报告报表.xlsx": 2023, 青山镇人民政府); None for a
+    name that is no report's. Reviewers receive the units' files named so, and many workbooks hold
+    the tables alone, without a title or 填报单位. Looser than a title in the workbook: whatever
+    follows (报表, 定稿, a date) is no part of it."""
     stem = normalize(os.path.splitext(os.path.basename(path))[0])
     subject = stem.find("政府信息公开")
-    if subject < 0:
+    # a notice about the reports ("关于报送……的通知") names no unit's report
+    if subject < 0 or "报送" in stem or "通知" in stem or stem.startswith(("关于", *_NOT_A_TITLE)):
         return None
-    tokens = [m for m in _year_token().finditer(stem) if m.start() < subject]
-    unit = (stem[:tokens[-1].start()] or stem[tokens[-1].end():subject]) if tokens else stem[:subject]
+    tokens = list(_year_token().finditer(stem))
+    before = [m for m in tokens if m.start() < subject]
+    match = before[-1] if before else (tokens[0] if tokens else None)
+    if match is None:
+        unit = stem[:subject]
+    else:
+        unit = stem[:match.start()] if match.start() < subject else stem[:subject]
+        unit = unit or stem[match.end():subject]
     unit = _file_prefix().sub("", unit).strip("-_.、:")
     if len(unit) < 2 or unit.isascii() or any(p in unit for p in _PLACEHOLDERS):
-        return None
-    return unit
+        unit = ""
+    return (int(match.group(1)) if match else 0), unit or None
+
+
+def file_unit(path: str) -> str | None:
+    """The unit a report's file is named after (see :func:`file_title`)."""
+    title = file_title(path)
+    return title[1] if title else None
 
 
 @dataclass
@@ -717,7 +732,7 @@ def _find_year(book: Workbook, index: _Index) -> _Stated:
         if len(years) == 1:
             out.weak.append(_Seen(years.pop(), "", f"工作表名“{sheet.name}”"))
     name = os.path.basename(book.path)
-    if (title := _title_year(normalize(os.path.splitext(name)[0]))) is not None and title[0]:
+    if (title := file_title(name)) is not None and title[0]:
         out.weak.append(_Seen(title[0], "", f"文件名“{name}”"))
     return out
 
