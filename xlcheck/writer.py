@@ -17,6 +17,7 @@ Every mark is recognisable on a later run, which removes it before adding new on
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import posixpath
@@ -595,6 +596,7 @@ def _rels_part(part: str) -> str:
     return posixpath.join(head, "_rels", tail + ".rels")
 
 
+@functools.lru_cache(maxsize=1024)  # a workbook's relationships are looked up again and again
 def _resolve(source: str, target: str) -> str:
     target = unquote(target)
     if target.startswith("/"):
@@ -910,11 +912,21 @@ def _merged_ranges(sheet_root: etree._Element) -> list[tuple[int, int, int, int]
     # Report templates merge hundreds of ranges; one regex per range keeps this well under 1 ms.
     out = []
     for merge in sheet_root.iterfind(f"{{{MAIN}}}mergeCells/{{{MAIN}}}mergeCell"):
-        match = _RANGE_RE.match(merge.get("ref", ""))
-        if match:
-            c1, r1, c2, r2 = match.groups()
-            out.append((int(r1), column_index(c1) + 1, int(r2), column_index(c2) + 1))
+        found = _merged_range(merge.get("ref", ""))
+        if found is not None:
+            out.append(found)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _merged_range(ref: str) -> tuple[int, int, int, int] | None:
+    """``"C24:D24"`` -> (24, 3, 24, 4), one-based; remembered, as the template's ranges come back in
+    every report annotated."""
+    match = _RANGE_RE.match(ref)
+    if match is None:
+        return None
+    c1, r1, c2, r2 = match.groups()
+    return int(r1), column_index(c1) + 1, int(r2), column_index(c2) + 1
 
 
 #: rows from which a merged range is not indexed row by row
@@ -931,7 +943,7 @@ def _placed(sheet_root: etree._Element, marks: list[CellMark]) -> list[PlacedMar
         if m[2] - m[0] < _TALL:
             for row in range(m[0], m[2] + 1):
                 by_row.setdefault(row, []).append(m)
-    order = {m: n for n, m in enumerate(merged)}
+    order = {m: n for n, m in enumerate(merged)} if tall else {}
 
     def anchor(ref: str) -> tuple[int, int] | None:
         cell = parse_cell(ref)
