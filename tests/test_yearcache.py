@@ -235,6 +235,19 @@ def test_packs_are_merged_without_the_entries_of_changed_workbooks(tmp_path: Pat
     assert cache.load(str(books[1])) is not None
 
 
+def test_past_its_size_bound_the_cache_reads_its_newest_packs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              _cache_of_this_test: Path) -> None:
+    older = report_at(tmp_path / "甲.xlsx", LAST, 2022, unit="甲镇人民政府")
+    newer = report_at(tmp_path / "乙.xlsx", LAST, 2022, unit="乙镇人民政府")
+    cache = YearCache(_cache_of_this_test, fingerprint(default_registry(), "national"))
+    from xlcheck.check import read_values
+
+    cache.store(str(older), read_values(older))
+    cache.store(str(newer), read_values(newer))
+    monkeypatch.setattr(yearcache, "MAX_BYTES", packs(_cache_of_this_test)[-1].stat().st_size)
+    assert cache.load(str(newer)) is not None and cache.load(str(older)) is None
+
+
 def test_other_fingerprints_and_the_older_layout_are_removed_in_time(tmp_path: Path,
                                                                       _cache_of_this_test: Path) -> None:
     last = report_at(tmp_path / "2022.xlsx", LAST, 2022)

@@ -180,10 +180,11 @@ class YearCache:
         return sorted(self.root / n for n in names if n.endswith(_SUFFIX) and not n.startswith(TEMP_PREFIX))
 
     def _lines(self) -> dict[str, str]:
-        """Every entry's digest and JSON, the newest pack's winning (names sort by time)."""
+        """Every entry's digest and JSON, the newest pack's winning (names sort by time), as many
+        packs as :data:`MAX_BYTES` allows, newest first."""
         lines: dict[str, str] = {}
         total = 0
-        for pack in self._packs():
+        for pack in reversed(self._packs()):
             try:
                 data = pack.read_bytes()
             except OSError:
@@ -194,7 +195,7 @@ class YearCache:
             for line in data.decode("utf-8", "replace").split("\n"):  # not splitlines: U+2028 is JSON text
                 digest, _, rest = line.partition(" ")
                 if len(digest) == _DIGEST and rest:
-                    lines[digest] = rest
+                    lines.setdefault(digest, rest)
         return lines
 
     def _write(self, path: Path, lines: list[str]) -> None:
