@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from xlcheck import batch
+from xlcheck import batch, yearcache
 from xlcheck.cli import main
 
 distributed = pytest.importorskip("distributed")
@@ -42,8 +42,10 @@ def test_dask_run_gives_the_same_summary_as_the_local_run(cluster: Any, tmp_path
     make_corpus.build(root, 30, seed=7, workers=1)
     out = tmp_path / "out"
     results = {}
-    for name, extra in (("local", ["-j", "2"]),
-                        ("dask", ["--executor", "dask", "--scheduler", cluster.scheduler_address])):
+    # Dask first: its workers read last year's workbooks and hand them to the cache, which the local
+    # run then takes them from
+    for name, extra in (("dask", ["--executor", "dask", "--scheduler", cluster.scheduler_address]),
+                        ("local", ["-j", "2"])):
         shutil.rmtree(out, ignore_errors=True)
         code = main(["check", str(root), "--out-dir", str(out), "--format", "json",
                      "--summary", str(tmp_path / f"{name}.json"), *extra])
@@ -71,16 +73,18 @@ def test_unreachable_scheduler_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert "Dask" in err and "Traceback" not in err
 
 
-def test_dask_pairs_years_as_the_local_run_does(cluster: Any, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_dask_pairs_years_as_the_local_run_does(cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                _cache_of_this_test: Path) -> None:
     """Pairing happens in the parent after the workers read the files: the same cross-year findings,
     summary and annotated copies whichever executor read them."""
     this, last = tmp_path / "2023", tmp_path / "2022"
     make_corpus.build(this, 12, seed=3, year=2023, unique=True, bad=False, workers=1)
     make_corpus.build(last, 12, seed=2, year=2022, unique=True, bad=False, workers=1)
     results = {}
-    for name, extra in (("local", ["-j", "2"]),
-                        ("dask", ["--executor", "dask", "--scheduler", cluster.scheduler_address])):
+    # Dask first: its workers read last year's workbooks and hand them to the cache, which the local
+    # run then takes them from
+    for name, extra in (("dask", ["--executor", "dask", "--scheduler", cluster.scheduler_address]),
+                        ("local", ["-j", "2"])):
         out = tmp_path / "out"
         shutil.rmtree(out, ignore_errors=True)
         code = main(["check", str(this), "--previous", str(last), "--out-dir", str(out), "--format", "json",
@@ -88,6 +92,7 @@ def test_dask_pairs_years_as_the_local_run_does(cluster: Any, tmp_path: Path,
         reports = json.loads(capsys.readouterr().out)["reports"]
         copies = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.xlsx"))
         results[name] = (code, reports, copies)
+        assert yearcache.size(_cache_of_this_test)[0] == 12
     local, dask = results["local"], results["dask"]
     assert local == dask
     # every unit found last year, except where a workbook names no unit (no title): told so
