@@ -742,3 +742,23 @@ def test_a_long_summary_message_gets_the_lines_it_needs(tmp_path: Path) -> None:
     assert heights["FIX"] == 32 and heights["T3-RES"] is None  # two lines; one line as it comes
     assert summary_lines("三（七）总计（自然人）为 0，但各办理结果之和为 1") == 1
     assert summary_lines("字" * 44) == 2 and summary_lines("a" * 86) == 1
+
+
+def test_marks_made_without_init_are_the_dataclasses() -> None:
+    # a sheet's marks are made without the frozen dataclasses' __init__: they must be the very objects
+    # the dataclasses make, every field there, so a field added later cannot be left out unnoticed
+    import dataclasses
+
+    from xlcheck.marks import CellMark, PlacedMark, cell_marks, place
+
+    found = [Finding("T3-RES", Severity.ERROR, ERROR_MSG, ("Sheet1!D20", "Sheet1!D8")),
+             Finding("T2-SUM", Severity.WARNING, "二、主动公开数量偏少", ("Sheet1!D20",))]
+    marks = cell_marks(found)
+    first, second = f"[T3-RES] 错误：{ERROR_MSG}", "[T2-SUM] 警告：二、主动公开数量偏少"
+    assert marks == [CellMark("Sheet1", "D20", Severity.ERROR, f"{first}\n{second}"),
+                     CellMark("Sheet1", "D8", Severity.ERROR, first)]
+    placed = place(marks, lambda ref: (int(ref[1:]), 4))
+    assert placed == [PlacedMark(20, 4, Severity.ERROR, marks[0].note), PlacedMark(8, 4, Severity.ERROR, marks[1].note)]
+    for made, cls in ((marks[0], CellMark), (placed[0], PlacedMark)):
+        assert list(vars(made)) == [f.name for f in dataclasses.fields(cls)]
+        assert hash(made) == hash(cls(*(getattr(made, f.name) for f in dataclasses.fields(cls))))
