@@ -304,6 +304,10 @@ class _Package:
         except etree.XMLSyntaxError as exc:
             raise WriteError(f"{self.path.name} 的 {name} 不是有效的 XML：{exc}") from exc
 
+    def changed(self, part: str) -> bool:
+        """Whether a parsed part was changed and not serialised since (:meth:`touch`)."""
+        return self.name(part) in self._dirty
+
     def touch(self, part: str) -> None:
         name = self.name(part)
         assert name is not None and name in self._trees
@@ -1649,7 +1653,11 @@ def _cell_xfs(book: _Book) -> tuple[str, etree._Element] | None:
     """styles.xml and its cellXfs, when the workbook has them with a default format (every writer
     does); without one, an added format would become the default of every cell, so none is added."""
     styles = next((book.rels.target(r) for r in book.rels.of_type(RT_STYLES)), None)
-    if not styles or not book.package.has(styles) or b"cellXfs" not in book.package.data(styles):
+    if not styles or not book.package.has(styles):
+        return None
+    # the bytes tell a part without cellXfs before it is parsed; a part changed since (the marks' dxfs
+    # were added) is not serialised to be told: the word is in its text exactly when the tree has it
+    if not book.package.changed(styles) and b"cellXfs" not in book.package.data(styles):
         return None
     xfs = book.package.xml(styles).find(f"{{{MAIN}}}cellXfs")
     if xfs is None or xfs.find(f"{{{MAIN}}}xf") is None:
