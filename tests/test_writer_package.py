@@ -48,6 +48,22 @@ def test_unchanged_members_keep_their_stored_bytes(xiaolou: tuple[Path, dict[str
     assert [f.rule for f in xlcheck.check(out).findings] == [f.rule for f in report.findings]
 
 
+def test_changed_parts_are_deflated_but_the_tiniest(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    path, _ = xiaolou
+    report = xlcheck.check(path)
+    out = xlcheck.annotate(report, tmp_path / "copy.xlsx")
+    before, after = _stored(path), _stored(out)
+    changed = {name for name in after if before.get(name) != after[name]}
+    with zipfile.ZipFile(out) as zf:
+        assert zf.testzip() is None
+        sizes = {info.filename: info.file_size for info in zf.infolist()}
+    kinds = {name: after[name][0] for name in changed}
+    assert {n for n, k in kinds.items() if k == zipfile.ZIP_STORED} == {n for n in changed if sizes[n] < 1024}
+    assert "xl/worksheets/sheet1.xml" in changed and kinds["xl/worksheets/sheet1.xml"] == zipfile.ZIP_DEFLATED
+    assert any(k == zipfile.ZIP_STORED for k in kinds.values())  # the relationships, at least
+    assert [f.rule for f in xlcheck.check(out).findings] == [f.rule for f in report.findings]
+
+
 def test_members_written_with_data_descriptors_are_copied_right(xiaolou: tuple[Path, dict[str, str]],
                                                                  tmp_path: Path) -> None:
     path, _ = xiaolou
