@@ -70,6 +70,8 @@ def run(tasks: Sequence[batch.Task], previous: Sequence[batch.Task], settings: b
         from .tasks import year_cache
 
         year_cache(settings.rules, registry).keep(o.entry for o in read)
+        for outcome in read:  # kept: the run has no more use for the text
+            outcome.entry = None
     before = sorted([*read, *cached.values()], key=lambda o: o.index)
     paired = compare_years([o.report for o in outcomes], [o.report for o in before], registry=registry,
                            rules=settings.rules, explicit=explicit)
