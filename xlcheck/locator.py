@@ -640,16 +640,22 @@ def _title_year(norm: str) -> tuple[int, str | None] | None:
     if (len(norm) > 60 or not norm.endswith("报告") or "政府信息公开" not in norm or "报送" in norm
             or norm.startswith(_NOT_A_TITLE)):
         return None
-    subject = norm.index("政府信息公开")
+    year, unit = _year_and_unit(norm, norm.index("政府信息公开"))
+    return year, unit or None
+
+
+def _year_and_unit(norm: str, subject: int) -> tuple[int, str]:
+    """The year (0 when none) and the unit of a report's name, ``subject`` where its "政府信息公开"
+    stands: the year that names the report stands just before it, and a name with the year first
+    names the unit between them."""
     tokens = list(_year_token().finditer(norm))
-    if not tokens:
-        return 0, norm[:subject] or None
-    # the year that names the report stands just before "政府信息公开" (a title with the year first
-    # names the unit between them)
     before = [m for m in tokens if m.start() < subject]
-    match = before[-1] if before else tokens[0]
-    unit = norm[: match.start()] or norm[match.end(): subject] or None
-    return int(match.group(1)), unit
+    match = before[-1] if before else (tokens[0] if tokens else None)
+    if match is None:
+        return 0, norm[:subject]
+    if match.start() > subject:  # "……年度报告（2023年）"
+        return int(match.group(1)), norm[:subject]
+    return int(match.group(1)), norm[:match.start()] or norm[match.end():subject]
 
 
 @functools.cache
@@ -674,18 +680,11 @@ def file_title(path: str) -> tuple[int, str | None] | None:
     # a notice about the reports ("关于报送……的通知") names no unit's report
     if subject < 0 or "报送" in stem or "通知" in stem or stem.startswith(("关于", *_NOT_A_TITLE)):
         return None
-    tokens = list(_year_token().finditer(stem))
-    before = [m for m in tokens if m.start() < subject]
-    match = before[-1] if before else (tokens[0] if tokens else None)
-    if match is None:
-        unit = stem[:subject]
-    else:
-        unit = stem[:match.start()] if match.start() < subject else stem[:subject]
-        unit = unit or stem[match.end():subject]
+    year, unit = _year_and_unit(stem, subject)
     unit = _file_prefix().sub("", unit).strip("-_.、:")
     if len(unit) < 2 or unit.isascii() or any(p in unit for p in _PLACEHOLDERS):
         unit = ""
-    return (int(match.group(1)) if match else 0), unit or None
+    return year, unit or None
 
 
 def file_unit(path: str) -> str | None:

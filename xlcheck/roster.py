@@ -29,12 +29,11 @@ LEVEL_HEADERS = ("行政层级", "层级", "级别")
 REPORTED, MISSING, OFF_ROSTER = "已报送", "未报送", "名单外"
 
 TOWNSHIP = "乡镇人民政府（街道办事处）"
-#: how rosters write the township level; no other level has a short form that cannot mean two
-#: (县级 is a county's government or its departments)
-TOWNSHIP_FORMS = frozenset(("乡镇", "街道", "乡镇街道", "乡镇（街道）", "乡镇/街道", "乡镇、街道", "镇街", "镇（街）",
-                            "乡镇人民政府", "乡镇政府", "镇人民政府", "镇政府", "街道办事处", "街道办",
-                            "乡镇人民政府（街道）", "乡镇政府（街道办事处）"))
-_TOWNSHIP_FORMS = frozenset(unicodedata.normalize("NFKC", f) for f in TOWNSHIP_FORMS)
+#: how rosters write the township level (as cells are read: width-folded); no other level has a
+#: short form that cannot mean two (县级 is a county's government or its departments)
+_TOWNSHIP_FORMS = frozenset(unicodedata.normalize("NFKC", f) for f in (
+    "乡镇", "街道", "乡镇街道", "乡镇（街道）", "乡镇/街道", "乡镇、街道", "镇街", "镇（街）", "乡镇人民政府",
+    "乡镇政府", "镇人民政府", "镇政府", "街道办事处", "街道办", "乡镇人民政府（街道）", "乡镇政府（街道办事处）"))
 
 
 class RosterError(Exception):

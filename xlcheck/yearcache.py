@@ -29,7 +29,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -192,10 +192,8 @@ class YearCache:
             total += len(data)
             if total > MAX_BYTES:
                 break
-            for line in data.decode("utf-8", "replace").split("\n"):  # not splitlines: U+2028 is JSON text
-                digest, _, rest = line.partition(" ")
-                if len(digest) == _DIGEST and rest:
-                    lines.setdefault(digest, rest)
+            for digest, rest in _entries(data):
+                lines.setdefault(digest, rest)
         return lines
 
     def _write(self, path: Path, lines: list[str]) -> None:
@@ -227,6 +225,14 @@ class YearCache:
                 # when unused for a while (another xlcheck may still be using it)
                 if len(folder.name) != len(self.root.name) or folder.stat().st_mtime < stale:
                     shutil.rmtree(folder.path, ignore_errors=True)
+
+
+def _entries(pack: bytes) -> Iterator[tuple[str, str]]:
+    """A pack's entries as (digest, JSON), skipping lines that are not one."""
+    for line in pack.decode("utf-8", "replace").split("\n"):  # not splitlines: U+2028 is JSON text
+        digest, _, rest = line.partition(" ")
+        if len(digest) == _DIGEST and rest:
+            yield digest, rest
 
 
 def _parse(source: str, rest: str, key: list[Any]) -> Report | None:
@@ -279,7 +285,7 @@ def _text(value: Any) -> str | None:
 
 def size(root: str | os.PathLike[str]) -> tuple[int, int]:
     """How many workbooks the cache in ``root`` holds, and the bytes of its packs."""
-    digests: set[bytes] = set()
+    digests: set[str] = set()
     total = 0
     for folder, _, names in os.walk(Path(root) / _FOLDER):
         for name in names:
@@ -287,7 +293,7 @@ def size(root: str | os.PathLike[str]) -> tuple[int, int]:
                 with contextlib.suppress(OSError):
                     data = Path(folder, name).read_bytes()
                     total += len(data)
-                    digests.update(line.partition(b" ")[0] for line in data.split(b"\n") if line)
+                    digests.update(digest for digest, _ in _entries(data))
     return len(digests), total
 
 
