@@ -1,11 +1,12 @@
 """How the annotated copy's zip is written: unchanged members copied as stored, changed ones compressed
 as zipfile would, members read checked against their CRC, fsync only when the workbook itself is
-replaced."""
+replaced, an earlier copy swapped out whole."""
 
 from __future__ import annotations
 
 import io
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -196,3 +197,110 @@ def test_the_zip_is_packed_as_zipfile_writes_it(tmp_path: Path, monkeypatch: pyt
         assert out.read_bytes() == packed[source]
         with zipfile.ZipFile(out) as zf:
             assert zf.testzip() is None
+
+
+def _contents(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def test_the_copy_holds_the_same_parts_whichever_deflater_wrote_it(xiaolou: tuple[Path, dict[str, str]],
+                                                                   tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # isal where it has a wheel, zlib elsewhere and for a process's first parts: the parts the copy
+    # holds are the same bytes, and each reads what the other wrote
+    from xlcheck import deflate
+
+    pytest.importorskip("isal")
+    path, _ = xiaolou
+    report = xlcheck.check(path)
+    copies = {}
+    for name, first in (("isal", -1), ("zlib", 2**62)):
+        monkeypatch.setattr(deflate, "ZLIB_FIRST", first)
+        copies[name] = tmp_path / f"{name}.xlsx"
+        writer.annotate(path, copies[name], report)
+        assert _stored(copies[name])["xl/worksheets/sheet1.xml"][0] == zipfile.ZIP_DEFLATED
+        assert [f.rule for f in xlcheck.check(copies[name]).findings] == [f.rule for f in report.findings]
+    assert _stored(copies["isal"]) != _stored(copies["zlib"])  # two deflaters really wrote them
+    assert _contents(copies["isal"]) == _contents(copies["zlib"])
+    monkeypatch.setattr(deflate, "ZLIB_FIRST", -1)
+    writer.annotate(copies["zlib"], tmp_path / "again.xlsx", report)
+    assert _contents(tmp_path / "again.xlsx") == _contents(copies["zlib"])
+    monkeypatch.setattr(deflate, "_isal", lambda: None)  # a processor isal has no wheel for
+    writer.annotate(copies["isal"], tmp_path / "plain.xlsx", report)
+    assert _contents(tmp_path / "plain.xlsx") == _contents(copies["zlib"])
+
+
+@pytest.mark.parametrize("first", [-1, 2**62], ids=["isal", "zlib"])
+def test_deflate_reads_back_what_it_writes_and_refuses_a_damaged_stream(monkeypatch: pytest.MonkeyPatch,
+                                                                        first: int) -> None:
+    import zlib
+
+    from xlcheck import deflate
+
+    monkeypatch.setattr(deflate, "ZLIB_FIRST", first)
+    data = "".join(f'<c r="A{n}"><v>{n * 7}</v></c>' for n in range(3000)).encode()
+    packed = deflate.compress(data)
+    assert len(packed) < len(data) // 4
+    assert zlib.decompress(packed, -15) == data == deflate.inflate(packed, len(data))
+    assert deflate.inflate(packed, 100) == data[:100]  # never more than it is asked for
+    with pytest.raises(zlib.error):
+        deflate.inflate(b"\xff" * 64, len(data))
+
+
+def test_a_process_loads_isal_only_past_what_zlib_does_faster_than_the_import() -> None:
+    import subprocess
+
+    pytest.importorskip("isal")
+    probe = ("import sys; from xlcheck import deflate; small = deflate.compress(b'x' * 1000); "
+             "print('isal' in sys.modules); deflate.compress(b'y' * deflate.ZLIB_FIRST); "
+             "print('isal' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_an_earlier_copy_is_swapped_out_whole(xiaolou: tuple[Path, dict[str, str]], tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # from the second copy a process puts over an earlier one, the two names are swapped and the old
+    # file removed: the copy is the new one, with the earlier copy's permissions, and nothing is left
+    from xlcheck import atomic
+
+    path, _ = xiaolou
+    report = xlcheck.check(path)
+    out = tmp_path / "copy.xlsx"
+    swaps: list[bool] = []
+    real = atomic._exchange
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: swaps.append(real(a, b)) or swaps[-1])
+    monkeypatch.setattr(atomic, "_replaced", 0)
+    writer.annotate(path, out, report)  # a new copy: nothing to swap with
+    assert swaps == []
+    for _ in range(3):
+        out.write_bytes(b"an earlier copy")
+        out.chmod(0o640)
+        writer.annotate(path, out, report)
+        assert out.stat().st_mode & 0o777 == 0o640
+        assert [f.rule for f in xlcheck.check(out).findings] == [f.rule for f in report.findings]
+    assert swaps == [True, True]  # the first replacement renamed: loading the swap costs ten renames
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["copy.xlsx", path.name])
+
+
+def test_a_copy_is_renamed_when_the_swap_is_refused_and_in_place_always(xiaolou: tuple[Path, dict[str, str]],
+                                                                       tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from xlcheck import atomic
+
+    path, _ = xiaolou
+    report = xlcheck.check(path)
+    out = tmp_path / "copy.xlsx"
+    asked: list[str] = []
+    monkeypatch.setattr(atomic, "_exchange", lambda a, b: asked.append(os.fspath(b)) and False)
+    monkeypatch.setattr(atomic, "_replaced", 5)
+    out.write_bytes(b"an earlier copy")
+    writer.annotate(path, out, report)  # a file system without the swap: the rename does it
+    assert [f.rule for f in xlcheck.check(out).findings] == [f.rule for f in report.findings]
+    writer.annotate(path, path, report)  # the workbook itself: fsynced and renamed, never swapped
+    assert asked == [os.fspath(out)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["copy.xlsx", path.name])
+    assert xlcheck.check(path).marked

@@ -6,17 +6,21 @@ write and how.
   mean to replace;
 * :func:`replacing` writes through a hidden temporary file beside the target and renames it over the
   target only once it is complete (after ``fsync`` when ``durable``), removing it on any failure,
-  Ctrl-C, SIGTERM or SIGHUP (the CLI turns those into KeyboardInterrupt).
+  Ctrl-C, SIGTERM or SIGHUP (the CLI turns those into KeyboardInterrupt);
+* :func:`rename_over` is that rename, for writers that make their own temporary file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 TEMP_PREFIX = ".~xlcheck-"
 
@@ -61,11 +65,56 @@ def replacing(target: str | os.PathLike[str], *, durable: bool = True, suffix: s
                 os.fsync(handle.fileno())
         with contextlib.suppress(OSError):
             os.chmod(tmp, _mode(final))
-        os.replace(tmp, final)
+        rename_over(tmp, final, durable=durable)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def rename_over(tmp: str | os.PathLike[str], target: str | os.PathLike[str], *, durable: bool) -> None:
+    """Put the complete file ``tmp`` in the place of ``target``, atomically: ``target`` names the old
+    file or the new one, never neither.
+
+    An output that need not survive a power cut (not ``durable``: a copy beside the source) takes an
+    earlier one's place on Linux by swapping the two names and removing the old file. A rename over
+    an existing file makes ext4 start writing the new one out at once (its ``auto_da_alloc``, a guard
+    for programs that never fsync); that cost a tenth of annotating a report, the swap a tenth of
+    the rename. Reaching the swap loads ctypes, which costs a fresh process about ten renames, so a
+    process swaps from the second output it puts over an earlier one: a batch or a server, not one
+    click. A ``durable`` output was fsynced already and is renamed."""
+    global _replaced
+    if not durable and sys.platform.startswith("linux") and os.path.lexists(target):
+        _replaced += 1
+        if _replaced > 1 and _exchange(tmp, target):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # it now holds the earlier output
+            return
+    os.replace(tmp, target)
+
+
+#: outputs this process has put over earlier ones without durability (see :func:`rename_over`)
+_replaced = 0
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> bool:
+    """Swap two existing paths' files (Linux's renameat2 with RENAME_EXCHANGE); False when the system
+    cannot (a kernel, C library or file system without it, a file gone meanwhile)."""
+    renameat2 = _renameat2()
+    return renameat2 is not None and renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second),
+                                               _RENAME_EXCHANGE) == 0
+
+
+@functools.cache
+def _renameat2() -> Any:
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2  # glibc 2.28 and later
+    except (OSError, AttributeError):
+        return None
 
 
 def _mode(target: Path) -> int:

@@ -23,7 +23,6 @@ import os
 import posixpath
 import re
 import struct
-import sys
 import tempfile
 import zipfile
 import zlib
@@ -34,6 +33,7 @@ from urllib.parse import unquote
 
 from lxml import etree
 
+from . import deflate
 from .cells import address, column_index, parse_cell
 from .findings import Report, Severity
 from .marks import (
@@ -365,7 +365,7 @@ class _Package:
         source that stays as it was, so a crash loses nothing a second run does not write again, and
         fsync (with the rename it makes wait) is most of the cost of writing it.
         """
-        from .atomic import unsafe_target
+        from .atomic import rename_over, unsafe_target
 
         for name in list(self._dirty):
             self._serialise(name)
@@ -389,7 +389,7 @@ class _Package:
                     os.fsync(out.fileno())
             # mkstemp creates 0600; give the copy the permissions a normally created file gets.
             os.chmod(tmp, _file_mode(target, self.path))
-            os.replace(tmp, target)
+            rename_over(tmp, target, durable=durable)
         except OSError as exc:
             _unlink_quietly(tmp)
             hint = "（文件可能正在 Excel 或 WPS 中打开）" if isinstance(exc, PermissionError) else ""
@@ -439,11 +439,10 @@ class _Package:
 def _unpack(zf: zipfile.ZipFile, source: bytes, info: zipfile.ZipInfo) -> bytes:
     """A member's content, checked against its size and CRC: inflated from ``source`` in one call
     (:mod:`xlcheck.zipmember`), or read by zipfile, which raises what is wrong."""
-    data = inflated(source, info)
+    data = inflated(source, info, deflate.inflate)
     return zf.read(info.filename) if data is None else data
 
 
-_LEVEL = 1
 _STORE_BELOW = 1024
 
 
@@ -451,19 +450,15 @@ def _compress(info: zipfile.ZipInfo, data: bytes) -> bytes:
     """A changed member's stored bytes (raw deflate, as ``writestr`` writes them), with ``info`` given
     their size and CRC.
 
-    At zlib's fastest level: a marked sheet is its whole cell data again, and deflating it at the
-    default level cost a quarter of annotating a report, for a part about a sixth smaller. A part
-    under :data:`_STORE_BELOW` bytes is stored as it is: setting zlib up cost more than the rest of
-    deflating it, for a few hundred bytes saved (6 % of annotating the sample, 1 KB on its copy)."""
+    At the fastest level (:mod:`xlcheck.deflate`): a marked sheet is its whole cell data again, and
+    deflating it at zlib's default level cost a quarter of annotating a report, for a part about a
+    sixth smaller. A part under :data:`_STORE_BELOW` bytes is stored as it is: setting a deflater up
+    cost more than the rest of deflating it, for a few hundred bytes saved."""
     info.file_size, info.CRC = len(data), zlib.crc32(data)
     if info.compress_type == zipfile.ZIP_DEFLATED and len(data) < _STORE_BELOW:
         info.compress_type = zipfile.ZIP_STORED
     if info.compress_type == zipfile.ZIP_DEFLATED:
-        if sys.version_info >= (3, 11):  # one call, the same bytes: a compressor object costs 40 us more
-            data = zlib.compress(data, _LEVEL, -15)
-        else:
-            packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15)
-            data = packer.compress(data) + packer.flush()
+        data = deflate.compress(data)
     info.compress_size = len(data)
     if not info.external_attr:
         info.external_attr = 0o600 << 16  # what writestr gives a member without permissions

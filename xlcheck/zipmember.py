@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zipfile
 import zlib
+from collections.abc import Callable
 
 #: flag bits of a member zipfile reads another way or refuses: encrypted, patched, strongly encrypted
 _MASK_UNREAD = 0x01 | 0x20 | 0x40
@@ -37,9 +38,15 @@ def stored(source: bytes, info: zipfile.ZipInfo) -> memoryview | None:
     return memoryview(source)[start:start + info.compress_size]
 
 
-def inflated(source: bytes, info: zipfile.ZipInfo) -> bytes | None:
+def _inflate(raw: memoryview, size: int) -> bytes:
+    return zlib.decompressobj(-15).decompress(raw, size)
+
+
+def inflated(source: bytes, info: zipfile.ZipInfo,
+             inflate: Callable[[memoryview, int], bytes] = _inflate) -> bytes | None:
     """A member's content inflated in one call and checked against its size and CRC, or None (see the
-    module's docstring)."""
+    module's docstring); ``inflate`` inflates raw deflate to at most so many bytes and raises
+    ``zlib.error`` for a damaged stream."""
     raw = stored(source, info)
     if raw is None:
         return None
@@ -47,7 +54,7 @@ def inflated(source: bytes, info: zipfile.ZipInfo) -> bytes | None:
         if info.compress_type == zipfile.ZIP_STORED:
             data = bytes(raw)
         else:  # at most the size the directory states: a member cannot inflate past it
-            data = zlib.decompressobj(-15).decompress(raw, info.file_size) if info.file_size else b""
+            data = inflate(raw, info.file_size) if info.file_size else b""
     except zlib.error:
         return None
     if len(data) == info.file_size and zlib.crc32(data) == info.CRC:
