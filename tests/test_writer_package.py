@@ -304,3 +304,24 @@ def test_a_copy_is_renamed_when_the_swap_is_refused_and_in_place_always(xiaolou:
     assert asked == [os.fspath(out)]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["copy.xlsx", path.name])
     assert xlcheck.check(path).marked
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_only_a_file_is_swapped_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # what is not a regular file is renamed over as before, so a directory still refuses the output
+    from xlcheck import atomic
+
+    monkeypatch.setattr(atomic, "_replaced", 5)
+    folder = tmp_path / "copy.xlsx"
+    folder.mkdir()
+    (folder / "keep.txt").write_text("kept")
+    with pytest.raises(OSError), atomic.replacing(folder, durable=False) as tmp:
+        tmp.write_bytes(b"output")
+    assert (folder / "keep.txt").read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.xlsx"]
+    target = tmp_path / "out.txt"
+    target.write_text("earlier")
+    with atomic.replacing(target, durable=False) as tmp:
+        tmp.write_text("later")
+    assert target.read_text() == "later"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.xlsx", "out.txt"]

@@ -84,13 +84,22 @@ def rename_over(tmp: str | os.PathLike[str], target: str | os.PathLike[str], *, 
     process swaps from the second output it puts over an earlier one: a batch or a server, not one
     click. A ``durable`` output was fsynced already and is renamed."""
     global _replaced
-    if not durable and sys.platform.startswith("linux") and os.path.lexists(target):
+    if not durable and sys.platform.startswith("linux") and _is_file(target):
         _replaced += 1
         if _replaced > 1 and _exchange(tmp, target):
             with contextlib.suppress(OSError):
                 os.unlink(tmp)  # it now holds the earlier output
             return
     os.replace(tmp, target)
+
+
+def _is_file(path: str | os.PathLike[str]) -> bool:
+    """A regular file, not a link to one: only a file is swapped out (a directory swapped for the
+    output would be left under the temporary name; a rename over it fails, as it must)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 #: outputs this process has put over earlier ones without durability (see :func:`rename_over`)
