@@ -10,8 +10,8 @@ where it has one, and zlib does the work elsewhere.
 Importing isal costs a fresh process about as much time as isal saves over zlib on
 :data:`ZLIB_FIRST` bytes (2 ms on this project's test machine), so a process starts with zlib and
 loads isal only past them: one click's copy never pays for the import, a batch or a server soon has
-it back. The check does not use this at all (:mod:`xlcheck.prescan`
-inflates a report's few parts with zlib).
+it back. The check does not use this at all: :mod:`xlcheck.prescan` inflates a report's few parts
+with zlib.
 """
 
 from __future__ import annotations
